@@ -1,0 +1,444 @@
+"""Trusted checks for flash-attention-3: numbers against PyTorch's attention, and memory.
+
+Numbers: float64 against ``torch.nn.functional.scaled_dot_product_attention``
+(the trusted reference for the maths; reference.py is the tiled reference that
+must pass these same checks), causal and not, at seq 100 so the last block is
+partial, at two block sizes that must agree, and with inputs scaled by 30.
+
+Memory: the phases "memory_baseline" (seq 256) and "memory" (seq 8192, d_head 64,
+float32) each run in their own worker; the runner measures each worker's peak
+RSS from outside (or, on CUDA, ``device_peak_bytes``). A full 8192 x 8192 float32
+score matrix is 256 MiB, and a softmax over it allocates another, so an
+implementation that builds it needs >= 256 MiB more than the baseline; a tiled one
+needs tens of MiB (tiles, the 2 MiB output, allocator slack: 76 MiB measured for
+key-outer tiling of all 8192 queries). The allowance, 128 MiB, sits between.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from tracker.validation.judging import (
+    FLOAT64,
+    Mistake,
+    Outputs,
+    Tolerance,
+    compare,
+    describe_shape,
+    diagnose,
+    explain,
+    fail_all,
+    load_sibling,
+    tolerance_for,
+)
+from tracker.validation.lesson_api import CheckResult, PhaseResult
+
+reference = load_sibling(__file__)
+
+PHASES = ("main", "memory_baseline", "memory")
+# Phases whose peak memory matters; tests/lesson_harness.py runs these in a child process.
+SUBPROCESS_PHASES = ("memory_baseline", "memory")
+ENTRY = "flash_attention"
+BATCH, HEADS, SEQ, SHORT_SEQ, D_HEAD = 2, 2, 100, 10, 16
+MEM_SEQ, MEM_BASE_SEQ, MEM_D_HEAD, MEM_BLOCK = 8192, 256, 64, 256
+MIB = 1 << 20
+MEMORY_ALLOWANCE_BYTES = 128 * MIB
+FULL_MATRIX_BYTES = MEM_SEQ * MEM_SEQ * 4
+LARGE_SCALE = 30.0
+# q, k scaled by 30 make scores ~1e3 in float32, whose rounding (~1e-4) moves the
+# saturated weights: a looser bound than FLOAT32, still far from any NaN or mistake.
+LARGE_TOL = Tolerance(rtol=1e-3, atol=1e-3)
+CASES = {  # name: (causal, block_size; 0 = the default), run in float64 on the CPU
+    "nc": (0, 0),
+    "c": (1, 0),
+    "nc16": (0, 16),
+    "c16": (1, 16),
+    "short": (1, 0),
+}
+F32_CASES = {"f32nc": (0, 0), "f32c": (1, 0), "f32large": (1, 0)}
+CHECKS = (
+    "interface",
+    "output_shape",
+    "numbers_float64",
+    "causal",
+    "block_sizes_agree",
+    "numbers_float32",
+    "finite_large_inputs",
+    "memory",
+)
+MISTAKES = (
+    Mistake(
+        "no_rescale",
+        "the running sum and accumulator are not rescaled when the row "
+        "max grows: multiply both l and acc by exp(m_old - m_new) at every key block",
+        "online",
+    ),
+    Mistake(
+        "no_rescale_acc",
+        "the accumulator is not rescaled when the row max grows: "
+        "acc = acc * exp(m_old - m_new) + p @ v_blk (l is rescaled already)",
+        "online",
+    ),
+    Mistake(
+        "no_scale",
+        f"scores are not scaled: multiply q @ k^T by 1 / sqrt(d_head) = 1/{math.sqrt(D_HEAD):g}",
+        "scale",
+    ),
+    Mistake(
+        "causal_excludes_diagonal",
+        "the causal mask also hides the diagonal: query i "
+        "attends to keys 0..i inclusive (mask where key > query, not key >= query)",
+        "causal",
+    ),
+    Mistake(
+        "causal_one_ahead",
+        "the causal mask is off by one: query i may also see key i+1; "
+        "mask where key_index > query_index",
+        "causal",
+    ),
+    Mistake("causal_ignored", "causal=True has no effect: hide keys after each query", "causal"),
+    Mistake(
+        "causal_block_only",
+        "the causal mask is applied per block only by skipping "
+        "future blocks; inside the diagonal block, keys after the query must be masked too",
+        "causal",
+    ),
+    Mistake(
+        "drop_partial",
+        "the last, partial block is skipped: loop with "
+        "range(0, seq, block_size) and slice to min(start + block_size, seq)",
+        "partial",
+    ),
+)
+
+
+def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+
+    def randn(*shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        return torch.randn(*shape, generator=g, dtype=dtype)
+
+    inputs: dict[str, torch.Tensor] = {}
+
+    def case(
+        name: str,
+        shape: tuple[int, ...],
+        args: tuple[int, int],
+        dtype: torch.dtype,
+        scale: float = 1.0,
+    ) -> None:
+        for n in ("q", "k", "v"):
+            inputs[f"{name}.{n}"] = randn(*shape, dtype=dtype) * (scale if n != "v" else 1.0)
+        inputs[f"{name}.args"] = torch.tensor(args, dtype=torch.int64)
+
+    if phase == "main":
+        shape = (BATCH, HEADS, SEQ, D_HEAD)
+        case("nc", shape, CASES["nc"], torch.float64)
+        for name in ("c", "nc16", "c16"):
+            for n in ("q", "k", "v"):
+                inputs[f"{name}.{n}"] = inputs[f"nc.{n}"].clone()  # safetensors: no sharing
+            inputs[f"{name}.args"] = torch.tensor(CASES[name], dtype=torch.int64)
+        case("short", (BATCH, HEADS, SHORT_SEQ, D_HEAD), CASES["short"], torch.float64)
+        for name in ("f32nc", "f32c"):
+            for n in ("q", "k", "v"):
+                inputs[f"{name}.{n}"] = inputs[f"nc.{n}"].float()
+            inputs[f"{name}.args"] = torch.tensor(F32_CASES[name], dtype=torch.int64)
+        case("f32large", shape, F32_CASES["f32large"], torch.float32, LARGE_SCALE)
+    else:
+        seq = MEM_SEQ if phase == "memory" else MEM_BASE_SEQ
+        case("mem", (1, 1, seq, MEM_D_HEAD), (0, MEM_BLOCK), torch.float32)
+    return inputs
+
+
+def _variant(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    causal: bool,
+    block: int,
+    mistakes: frozenset[str],
+) -> torch.Tensor:
+    """Tiled attention with the named mistakes; NaN marks rows a mistake leaves undefined."""
+    seq, d = q.shape[-2], q.shape[-1]
+    scale = 1.0 if "no_scale" in mistakes else 1.0 / math.sqrt(d)
+    limit = (seq // block) * block if "drop_partial" in mistakes else seq
+    out = torch.full_like(q, math.nan)
+    for qs in range(0, limit, block):
+        qe = qs + block if "drop_partial" in mistakes else min(qs + block, seq)
+        m = torch.full((*q.shape[:-2], qe - qs, 1), -math.inf, dtype=q.dtype)
+        l = torch.zeros_like(m)  # noqa: E741
+        acc = torch.zeros(*q.shape[:-2], qe - qs, d, dtype=q.dtype)
+        for ks in range(0, limit, block):
+            ke = ks + block if "drop_partial" in mistakes else min(ks + block, seq)
+            if causal and "causal_ignored" not in mistakes and ks > qe - 1:
+                continue
+            s = q[..., qs:qe, :] @ k[..., ks:ke, :].transpose(-2, -1) * scale
+            if causal and not mistakes & {"causal_ignored", "causal_block_only"}:
+                rows = torch.arange(qs, qe)[:, None]
+                cols = torch.arange(ks, ke)[None, :]
+                if "causal_excludes_diagonal" in mistakes:
+                    hide = cols >= rows
+                elif "causal_one_ahead" in mistakes:
+                    hide = cols > rows + 1
+                else:
+                    hide = cols > rows
+                s = s.masked_fill(hide, -math.inf)
+            m_new = torch.maximum(m, s.amax(dim=-1, keepdim=True))
+            p = torch.exp(s - m_new)
+            correction = torch.exp(m - m_new)
+            if "no_rescale" in mistakes:
+                correction = torch.ones_like(correction)
+            l = l * correction + p.sum(dim=-1, keepdim=True)  # noqa: E741
+            acc = (acc if "no_rescale_acc" in mistakes else acc * correction) + p @ v[..., ks:ke, :]
+            m = m_new
+        out[..., qs:qe, :] = acc / l
+    return out
+
+
+def _expected(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+
+def judge(
+    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
+) -> list[CheckResult]:
+    data = inputs["main"]
+    got = Outputs(results.get("main"))
+    if got.error:
+        return fail_all(CHECKS, f"the submission did not run to the end: {got.error}")
+    if got.note("construct"):
+        return [
+            CheckResult(
+                "interface",
+                False,
+                f"{got.note('construct')}: define "
+                f"{ENTRY}(q, k, v, causal=False, block_size=64) returning the output",
+            ),
+            *fail_all(CHECKS[1:], "not run: the interface check failed"),
+        ]
+
+    def args(case: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool, int]:
+        causal, block = CASES.get(case) or F32_CASES[case]
+        q, k, v = (data[f"{case}.{n}"].double() for n in ("q", "k", "v"))
+        return q, k, v, bool(causal), block or 64
+
+    expected = {f"{c}.out": _expected(*args(c)[:4]) for c in (*CASES, *F32_CASES)}
+    actual = {}
+    for case in CASES:
+        value = got.get(f"{case}.out", tuple(expected[f"{case}.out"].shape))
+        if value is not None:
+            actual[f"{case}.out"] = value
+
+    def ok(cases: tuple[str, ...]) -> bool:
+        return all(
+            f"{c}.out" in actual and compare(actual[f"{c}.out"], expected[f"{c}.out"], FLOAT64).ok
+            for c in cases
+        )
+
+    def variant(mistakes: frozenset[str]) -> dict[str, torch.Tensor]:
+        return {f"{c}.out": _variant(*args(c), mistakes) for c in CASES}
+
+    plain_ok, causal_ok = ok(("nc", "nc16")), ok(("c", "c16", "short"))
+    found = None if plain_ok and causal_ok else diagnose(actual, variant, MISTAKES)
+    causal_found = tuple(m for m in found or () if m.group == "causal")
+    other_found = tuple(m for m in found or () if m.group != "causal")
+
+    checks = [CheckResult("interface", True, f"{ENTRY} is defined")]
+    missing = [c for c in CASES if f"{c}.out" not in actual]
+    if missing:
+        c = missing[0]
+        causal, block = CASES[c]
+        call = f"causal={bool(causal)}" + (f", block_size={block}" if block else "")
+        checks.append(
+            CheckResult(
+                "output_shape",
+                False,
+                f"{ENTRY}(q, k, v, {call}) on {describe_shape(tuple(data[c + '.q'].shape))} "
+                f"inputs: the output {got.why(c + '.out')}",
+            )
+        )
+    else:
+        checks.append(CheckResult("output_shape", True, "output has the shape of q"))
+
+    if plain_ok:
+        checks.append(
+            CheckResult(
+                "numbers_float64",
+                True,
+                f"non-causal output matches PyTorch's "
+                f"attention at seq {SEQ} (a partial last block), blocks 64 and 16",
+            )
+        )
+    else:
+        detail = next(
+            (
+                compare(actual[k], expected[k], FLOAT64).describe()
+                for k in ("nc.out", "nc16.out")
+                if k in actual
+            ),
+            f"no output: it {got.why('nc.out')}",
+        )
+        advice = (
+            explain(other_found)
+            if other_found
+            else ("the non-causal output differs from softmax(q k^T / sqrt(d)) v")
+        )
+        checks.append(CheckResult("numbers_float64", False, f"{advice} ({detail})"))
+
+    if causal_ok:
+        checks.append(CheckResult("causal", True, "causal=True matches PyTorch's is_causal"))
+    elif causal_found:
+        checks.append(CheckResult("causal", False, explain(causal_found)))
+    elif not plain_ok:
+        checks.append(
+            CheckResult("causal", False, "causal outputs differ too; fix numbers_float64 first")
+        )
+    else:
+        checks.append(
+            CheckResult(
+                "causal",
+                False,
+                "causal outputs differ from PyTorch's "
+                "is_causal=True: query i sees keys 0..i, including i",
+            )
+        )
+
+    pairs = (("nc", "nc16"), ("c", "c16"))
+    if all(f"{a}.out" in actual and f"{b}.out" in actual for a, b in pairs):
+        disagree = [
+            f"{a} vs {b}"
+            for a, b in pairs
+            if not compare(actual[f"{b}.out"], actual[f"{a}.out"], FLOAT64).ok
+        ]
+        checks.append(
+            CheckResult(
+                "block_sizes_agree",
+                False,
+                "block_size 64 and 16 give different "
+                "outputs: the result must not depend on the tiling (online rescaling, "
+                "partial blocks)",
+            )
+            if disagree
+            else CheckResult("block_sizes_agree", True, "block sizes 64 and 16 agree")
+        )
+    else:
+        checks.append(
+            CheckResult("block_sizes_agree", False, "not every block size ran (see output_shape)")
+        )
+
+    tol = tolerance_for(torch.float32, device)
+    f32_problem = None
+    for c in ("f32nc", "f32c"):
+        value = got.get(f"{c}.out", tuple(expected[f"{c}.out"].shape))
+        if value is None:
+            f32_problem = f"float32 on {device}: the output {got.why(c + '.out')}"
+            break
+        comparison = compare(value, expected[f"{c}.out"], tol)
+        if not comparison.ok:
+            f32_problem = (
+                f"float32 on {device} ({'causal' if c == 'f32c' else 'non-causal'}): "
+                f"{comparison.describe()}"
+                + ("" if plain_ok and causal_ok else " (see numbers_float64)")
+            )
+            break
+    checks.append(
+        CheckResult(
+            "numbers_float32",
+            f32_problem is None,
+            f32_problem or f"float32 on {device} agrees (rtol {tol.rtol:g}, atol {tol.atol:g})",
+        )
+    )
+
+    large = got.get("f32large.out", tuple(expected["f32large.out"].shape))
+    if large is None:
+        checks.append(
+            CheckResult(
+                "finite_large_inputs",
+                False,
+                f"inputs scaled by {LARGE_SCALE:g}: the output {got.why('f32large.out')}",
+            )
+        )
+    elif not bool(torch.isfinite(large).all()):
+        checks.append(
+            CheckResult(
+                "finite_large_inputs",
+                False,
+                f"q and k scaled by {LARGE_SCALE:g} give NaN or inf: "
+                "start m at -inf, subtract the running max before exp, and rescale by "
+                "exp(m_old - m_new)",
+            )
+        )
+    else:
+        comparison = compare(large, expected["f32large.out"], LARGE_TOL)
+        checks.append(
+            CheckResult(
+                "finite_large_inputs",
+                comparison.ok,
+                f"q and k scaled by {LARGE_SCALE:g}: finite and correct"
+                if comparison.ok
+                else f"q and k scaled by {LARGE_SCALE:g}: finite but wrong "
+                f"({comparison.describe()})",
+            )
+        )
+    checks.append(_memory(inputs, results, device))
+    return checks
+
+
+def _peak(result: PhaseResult, device: str) -> tuple[int, str]:
+    if device.startswith("cuda") and result.device_peak_bytes is not None:
+        return int(result.device_peak_bytes), "peak CUDA memory"
+    return int(result.peak_rss_bytes), "peak RSS"
+
+
+def _memory(
+    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
+) -> CheckResult:
+    name = "memory"
+    base, big = results.get("memory_baseline"), results.get("memory")
+    if base is None or big is None:
+        return CheckResult(name, False, "the memory phases did not run")
+    for label, result in (
+        ("the small call (seq 256)", base),
+        (f"the large call (seq {MEM_SEQ})", big),
+    ):
+        if result.error:
+            return CheckResult(name, False, f"{label} did not finish: {result.error}")
+    got = Outputs(big)
+    data = inputs["memory"]
+    out = got.get("mem.out", (1, 1, MEM_SEQ, MEM_D_HEAD))
+    if out is None:
+        return CheckResult(
+            name, False, f"the large call (seq {MEM_SEQ}): the output {got.why('mem.out')}"
+        )
+    q, k, v = (data[f"mem.{n}"].double() for n in ("q", "k", "v"))
+    rows = torch.cat([torch.arange(64), torch.arange(MEM_SEQ - 64, MEM_SEQ)])
+    expected = F.scaled_dot_product_attention(q[..., rows, :], k, v)
+    comparison = compare(out[..., rows, :], expected, tolerance_for(torch.float32, device))
+    if not comparison.ok:
+        return CheckResult(
+            name,
+            False,
+            f"the large call (seq {MEM_SEQ}) gives wrong numbers ({comparison.describe()})",
+        )
+    (base_peak, what), (big_peak, _) = _peak(base, device), _peak(big, device)
+    if big_peak <= 0 or base_peak <= 0:
+        return CheckResult(name, False, f"{what} was not measured, so memory cannot be judged")
+    extra = big_peak - base_peak
+    if extra > MEMORY_ALLOWANCE_BYTES:
+        return CheckResult(
+            name,
+            False,
+            f"seq {MEM_SEQ}, d_head {MEM_D_HEAD}: {what} grew by {extra / MIB:.0f} "
+            f"MiB over the seq-{MEM_BASE_SEQ} call (allowed {MEMORY_ALLOWANCE_BYTES // MIB} MiB; "
+            f"the full score matrix is {FULL_MATRIX_BYTES // MIB} MiB): the full seq x seq "
+            "matrix is being built; compute one (block, block) tile of scores at a time",
+        )
+    return CheckResult(
+        name,
+        True,
+        f"seq {MEM_SEQ}: {what} grew by {max(extra, 0) / MIB:.0f} "
+        f"MiB (allowed {MEMORY_ALLOWANCE_BYTES // MIB} MiB)",
+    )

@@ -1,0 +1,13 @@
+"""Wrong: hides the positions the mask keeps."""
+
+import math
+
+import torch
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(mask.bool(), -1e9)
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights

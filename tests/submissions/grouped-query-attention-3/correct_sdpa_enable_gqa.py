@@ -1,0 +1,24 @@
+"""Correct: F.scaled_dot_product_attention with enable_gqa=True."""
+
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GroupedQueryAttention(nn.Module):
+    def __init__(self, d_model, num_heads, num_kv_heads):
+        super().__init__()
+        self.h, self.kv, self.dh = num_heads, num_kv_heads, d_model // num_heads
+        self.W_Q = nn.Linear(d_model, d_model)
+        self.W_K = nn.Linear(d_model, num_kv_heads * self.dh)
+        self.W_V = nn.Linear(d_model, num_kv_heads * self.dh)
+        self.W_O = nn.Linear(d_model, d_model)
+
+    def forward(self, Q, K, V, mask=None):
+        b, sq, d = Q.shape
+        sk = K.shape[1]
+        q = self.W_Q(Q).view(b, sq, self.h, self.dh).transpose(1, 2)
+        k = self.W_K(K).view(b, sk, self.kv, self.dh).transpose(1, 2)
+        v = self.W_V(V).view(b, sk, self.kv, self.dh).transpose(1, 2)
+        m = None if mask is None else mask.bool()
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=True)
+        return self.W_O(out.transpose(1, 2).reshape(b, sq, d))

@@ -1,0 +1,15 @@
+"""Correct: the classic div_term with exp/log, slices for odd widths."""
+
+import math
+
+import torch
+
+
+def sinusoidal_positional_encoding(seq_len, d_model):
+    position = torch.arange(seq_len, dtype=torch.float32).unsqueeze(1)
+    div_term = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32)
+                         * (-math.log(10000.0) / d_model))
+    pe = torch.zeros(seq_len, d_model)
+    pe[:, 0::2] = torch.sin(position * div_term)
+    pe[:, 1::2] = torch.cos(position * div_term[: d_model // 2])
+    return pe

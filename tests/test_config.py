@@ -1,0 +1,88 @@
+from pathlib import Path
+
+import pytest
+
+from tracker.config import Settings, load_settings, parse_value, set_value
+from tracker.errors import ConfigError
+
+
+def test_defaults_when_the_file_is_missing(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "none.toml")
+    assert settings.day_starts_at == 4
+    assert settings.sessions_per_week == 3
+    assert settings.desired_retention == 0.9
+    assert settings.reminder_time == "09:00"
+
+
+def test_set_then_load_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    set_value("timezone", "Asia/Seoul", path)
+    set_value("day_starts_at", "5", path)
+    set_value("channels", "terminal,webhook", path)
+    set_value("reminder_time", "7:05", path)
+    settings = load_settings(path)
+    assert (settings.timezone, settings.day_starts_at) == ("Asia/Seoul", 5)
+    assert settings.channels == ["terminal", "webhook"]
+    assert settings.reminder_time == "07:05"
+    assert settings.clock.day_starts_at == 5
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("timezone", "Mars/Olympus", "unknown timezone"),
+        ("day_starts_at", "24", "between 0 and 23"),
+        ("day_starts_at", "four", "invalid value for day_starts_at"),
+        ("desired_retention", "1.5", "between 0.7 and 0.99"),
+        ("reminder_time", "25:00", "HH:MM"),
+        ("channels", "pigeon", "unknown channel"),
+        ("require_isolation", "maybe", "true or false"),
+        ("colour", "blue", "unknown config key"),
+    ],
+)
+def test_invalid_values_are_refused_and_the_file_is_untouched(
+    tmp_path: Path, key: str, value: str, message: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('timezone = "UTC"\n')
+    with pytest.raises(ConfigError, match=message):
+        set_value(key, value, path)
+    assert path.read_text() == 'timezone = "UTC"\n'
+
+
+def test_a_bad_file_names_the_file_and_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("day_starts_at = 99\n")
+    with pytest.raises(ConfigError, match=r"c\.toml: invalid value for day_starts_at"):
+        load_settings(path)
+    path.write_text("not toml [")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_settings(path)
+
+
+def test_every_key_parses_its_own_default() -> None:
+    defaults = Settings()
+    for key in (
+        "timezone",
+        "day_starts_at",
+        "sessions_per_week",
+        "desired_retention",
+        "reminder_time",
+        "channels",
+    ):
+        assert parse_value(key, getattr(defaults, key)) == getattr(defaults, key)
+
+
+def test_config_cli_show_and_set(cli_run, tracker_env: Path) -> None:
+    result = cli_run("config", "set", "sessions_per_week", "5")
+    assert result.exit_code == 0, result.output
+    shown = cli_run("config", "show", "--json")
+    import json
+
+    assert json.loads(shown.stdout)["settings"]["sessions_per_week"] == 5
+    bad = cli_run("config", "set", "sessions_per_week", "zero")
+    assert bad.exit_code == 2
+    assert (
+        bad.stderr.strip()
+        == "Error: invalid value for sessions_per_week: expected a whole number"
+    )

@@ -1,0 +1,103 @@
+"""Every exercise lesson's checks, run over banks of known-good and known-bad submissions.
+
+The banks in tests/submissions/<lesson>/ pin down what a learner reads: each
+correct file must pass every check, and each wrong one must fail the named check
+with a message naming its mistake. The harness (tests/lesson_harness.py) stands
+in for the sandbox runner; memory phases run in child processes so peak RSS is
+measured from outside, as the runner does.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from lesson_harness import LESSONS, judge_submission, load_module
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+EXERCISE_LESSONS = sorted(p.parent.name for p in LESSONS.glob("*/checks.py"))
+SLOW_LESSONS = {"flash-attention-3"}  # memory phases start child interpreters
+
+
+def _marks(lesson: str) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.slow] if lesson in SLOW_LESSONS else []
+
+
+def _bank() -> list[pytest.param]:
+    params = []
+    for lesson in EXERCISE_LESSONS:
+        expected = tomllib.loads((SUBMISSIONS / lesson / "expected.toml").read_text())
+        for name, outcome in sorted(expected.items()):
+            params.append(
+                pytest.param(lesson, name, outcome, id=f"{lesson}/{name}", marks=_marks(lesson))
+            )
+    return params
+
+
+def _report(results: list) -> str:
+    return "\n".join(f"{'PASS' if r.passed else 'FAIL'} {r.name}: {r.message}" for r in results)
+
+
+@pytest.mark.parametrize(("lesson", "name", "outcome"), _bank())
+def test_bank_submission(lesson: str, name: str, outcome: dict) -> None:
+    results = judge_submission(lesson, SUBMISSIONS / lesson / name)
+    assert results, "judge returned no checks"
+    if outcome["passes"]:
+        assert all(r.passed for r in results), _report(results)
+        return
+    failing = {r.name: r.message for r in results if not r.passed}
+    assert outcome["check"] in failing, _report(results)
+    assert outcome["message_contains"] in failing[outcome["check"]], _report(results)
+
+
+@pytest.mark.parametrize(
+    "lesson", [pytest.param(lesson, marks=_marks(lesson)) for lesson in EXERCISE_LESSONS]
+)
+def test_reference_passes_its_own_checks(lesson: str) -> None:
+    results = judge_submission(lesson, LESSONS / lesson / "reference.py")
+    assert all(r.passed for r in results), _report(results)
+
+
+@pytest.mark.parametrize(
+    "lesson", [pytest.param(lesson, marks=_marks(lesson)) for lesson in EXERCISE_LESSONS]
+)
+def test_untouched_exercise_fails_helpfully(lesson: str) -> None:
+    results = judge_submission(lesson, LESSONS / lesson / "exercise.py")
+    failed = [r for r in results if not r.passed]
+    assert failed, "the skeleton must not pass"
+    first = failed[0].message
+    assert "Traceback" not in first
+    assert any(
+        "NotImplementedError" in r.message or "has no attribute W_" in r.message for r in failed
+    ), _report(results)
+
+
+@pytest.mark.parametrize("lesson", EXERCISE_LESSONS)
+def test_every_bank_file_is_listed(lesson: str) -> None:
+    folder = SUBMISSIONS / lesson
+    expected = tomllib.loads((folder / "expected.toml").read_text())
+    on_disk = {p.name for p in folder.glob("*.py")}
+    assert on_disk == set(expected), on_disk ^ set(expected)
+    assert sum(o["passes"] for o in expected.values()) >= 2
+    assert sum(not o["passes"] for o in expected.values()) >= 4
+
+
+@pytest.mark.parametrize("lesson", EXERCISE_LESSONS)
+def test_probe_imports_nothing_from_tracker(lesson: str) -> None:
+    text = (LESSONS / lesson / "probe.py").read_text()
+    assert "from tracker" not in text and "import tracker" not in text
+
+
+def test_mha_variant_without_mistakes_is_the_reference() -> None:
+    import torch
+
+    checks = load_module(LESSONS / "multi-head-attention-2" / "checks.py", "checks")
+    data = checks.make_inputs("main", 7)
+    ref = checks._reference_module(data, "w.", checks.D_MODEL, checks.NUM_HEADS)
+    for case, args in checks._cases(data).items():
+        with torch.no_grad():
+            expected = ref(*args)
+        got = checks._variant(data, frozenset(), *args)
+        for a, b in zip(got, expected, strict=True):
+            assert torch.allclose(a, b, rtol=1e-12, atol=1e-12), case

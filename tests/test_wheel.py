@@ -1,0 +1,85 @@
+"""A wheel install (not editable) still finds migrations/ and lessons/."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_install_runs_init_against_a_temp_database(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+    )
+    wheel = next(dist.glob("tracker-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # Reuse this environment's dependencies without its editable tracker: a path
+    # added by a .pth file is not itself a site dir, so the editable hook there never runs.
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "TRACKER_LESSONS"},
+        "TRACKER_DB": str(tmp_path / "w.db"),
+        "TRACKER_CONFIG": str(tmp_path / "c.toml"),
+    }
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import tracker.resources as r; print(r.lessons_dir()); print(r.migrations_dir())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=elsewhere,
+        env=env,
+    ).stdout.split()
+    assert all(p.startswith(site) for p in where), where
+    init = subprocess.run(
+        [str(venv / "bin" / "tracker"), "init"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+    )
+    assert init.returncode == 0, init.stderr
+    assert "16 concepts" in init.stdout
+    concepts = subprocess.run(
+        [str(venv / "bin" / "tracker"), "concepts", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+    )
+    assert len(json.loads(concepts.stdout)) == 16

@@ -1,0 +1,52 @@
+"""The ``tracker`` command: a thin click layer over the core.
+
+Commands parse, open the store, call the core and print. Command modules are
+imported here eagerly but keep their own heavy imports inside the functions.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tracker import __version__
+from tracker.cli.common import TrackerGroup
+
+
+@click.group(cls=TrackerGroup)
+@click.version_option(__version__, prog_name="tracker")
+@click.option(
+    "--db",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="SQLite file or postgresql+psycopg:// URL (default: TRACKER_DB, config, data dir).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Spaced-repetition learning tracker for modern ML, one concept at a time.
+
+    \b
+    Every morning:
+        tracker checkin
+    """
+    ctx.ensure_object(dict)["db"] = db
+
+
+from tracker.cli import catalog, checkin_cmd, config_cmd, db_cmd, history_cmd  # noqa: E402
+
+for _command in (
+    checkin_cmd.checkin,
+    checkin_cmd.plan,
+    checkin_cmd.learn,
+    catalog.init,
+    catalog.concepts,
+    catalog.lessons,
+    catalog.lesson,
+    history_cmd.history,
+    config_cmd.config,
+    db_cmd.db,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli(prog_name="tracker")

@@ -1,0 +1,210 @@
+"""Settings from the TOML config file and the environment, typed and validated.
+
+The file lives at ``TRACKER_CONFIG`` or platformdirs' user config dir. Every
+key has one parser that both ``config set`` and file loading use, so a value
+that could be set can always be read back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from tracker.clock import Clock, parse_timezone, system_timezone_name
+from tracker.errors import ConfigError
+
+CONFIG_ENV = "TRACKER_CONFIG"
+CHANNELS = ("terminal", "desktop", "email", "webhook")
+
+
+def config_path() -> Path:
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("tracker")) / "config.toml"
+
+
+def _parse_int(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _parse_float(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "on", "1"}:
+        return True
+    if text in {"false", "no", "off", "0"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_timezone(value: Any) -> str:
+    parse_timezone(str(value))
+    return str(value)
+
+
+def _parse_hhmm(value: Any) -> str:
+    text = str(value).strip()
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    if not match:
+        raise ValueError("expected a time as HH:MM, e.g. 09:00")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _parse_channels(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [p for p in str(value).split(",") if p.strip()]
+    channels = [str(item).strip() for item in items]
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel {unknown[0]!r}; choose from {', '.join(CHANNELS)}")
+    return channels
+
+
+def _parse_text(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _parse_optional_text(value: Any) -> str:
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every configuration key, with its default. Field docs feed ``config show``."""
+
+    db: str = ""
+    timezone: str = field(default_factory=system_timezone_name)
+    day_starts_at: int = 4
+    sessions_per_week: int = 3
+    desired_retention: float = 0.9
+    maximum_interval: int = 36500
+    reminder_time: str = "09:00"
+    channels: list[str] = field(default_factory=lambda: ["terminal"])
+    email_to: str = ""
+    webhook_url: str = ""
+    require_isolation: bool = False
+    validation_timeout: int = 60
+    learner: str = "me"
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(tz=parse_timezone(self.timezone), day_starts_at=self.day_starts_at)
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "db": _parse_optional_text,
+    "timezone": _parse_timezone,
+    "day_starts_at": _parse_int(0, 23),
+    "sessions_per_week": _parse_int(1, 21),
+    "desired_retention": _parse_float(0.7, 0.99),
+    "maximum_interval": _parse_int(1, 36500),
+    "reminder_time": _parse_hhmm,
+    "channels": _parse_channels,
+    "email_to": _parse_optional_text,
+    "webhook_url": _parse_optional_text,
+    "require_isolation": _parse_bool,
+    "validation_timeout": _parse_int(1, 3600),
+    "learner": _parse_text,
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "db": "database path or URL (empty: the platform data dir)",
+    "timezone": "IANA timezone of the learner (default: the system's)",
+    "day_starts_at": "hour a learner-day starts; earlier work counts for the day before",
+    "sessions_per_week": "study sessions per week the plan aims for",
+    "desired_retention": "FSRS target probability of recall at review time",
+    "maximum_interval": "longest review interval in days",
+    "reminder_time": "local time of the daily reminder (HH:MM)",
+    "channels": "reminder channels: terminal, desktop, email, webhook",
+    "email_to": "address for the email channel",
+    "webhook_url": "URL for the webhook channel",
+    "require_isolation": "refuse to validate without the bubblewrap sandbox",
+    "validation_timeout": "default wall-clock limit for a submission, in seconds",
+    "learner": "name of the learner this machine records for",
+}
+
+assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DESCRIPTIONS)
+
+
+def parse_value(key: str, value: Any) -> Any:
+    if key not in PARSERS:
+        raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(PARSERS)}")
+    try:
+        return PARSERS[key](value)
+    except (ValueError, TypeError, ConfigError) as exc:
+        raise ConfigError(f"invalid value for {key}: {exc}") from exc
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or config_path()
+    raw = read_file(path)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            values[key] = parse_value(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    return replace(Settings(), **values)
+
+
+def set_value(key: str, value: str, path: Path | None = None) -> Any:
+    """Validate and store one key; returns the parsed value."""
+    import tomli_w
+
+    path = path or config_path()
+    parsed = parse_value(key, value)
+    raw = read_file(path)
+    raw[key] = parsed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    tmp.replace(path)
+    return parsed
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in fields(Settings)}

@@ -1,0 +1,75 @@
+"""Frozen dataclasses for lesson data as it is on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A lesson needs ``concept`` at ``depth`` or deeper."""
+
+    concept: str
+    depth: int
+
+    def __str__(self) -> str:
+        return f"{self.concept}@{self.depth}"
+
+
+@dataclass(frozen=True)
+class Question:
+    prompt: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """The code a learner writes: ``entry`` is the function or class their file must define."""
+
+    entry: str
+    kind: str  # function | module
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    id: str
+    concept: str
+    depth: int
+    title: str
+    summary: str
+    requires: tuple[Requirement, ...]
+    questions: tuple[Question, ...]
+    exercise: Exercise | None
+    folder: Path
+    content: str
+
+    @property
+    def has_exercise(self) -> bool:
+        return self.exercise is not None
+
+
+@dataclass(frozen=True)
+class ConceptSpec:
+    id: str
+    title: str
+    category: str
+    target_depth: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    categories: dict[str, str]  # id -> title, in display order
+    concepts: dict[str, ConceptSpec]  # in display order
+    lessons: dict[str, LessonSpec]  # ordered by concept position, then depth
+    main_path: tuple[str, ...]  # lesson ids
+    fingerprint: str
+
+    def lessons_of(self, concept: str) -> list[LessonSpec]:
+        return [lesson for lesson in self.lessons.values() if lesson.concept == concept]
+
+    def concept_requirements(self, concept: str) -> tuple[Requirement, ...]:
+        """A concept's prerequisites are those of its first (shallowest) lesson."""
+        lessons = sorted(self.lessons_of(concept), key=lambda lesson: lesson.depth)
+        return lessons[0].requires if lessons else ()

@@ -1,0 +1,47 @@
+"""Errors a user can cause, each mapped to the exit code ARCHITECTURE.md promises.
+
+The core raises these; only the CLI turns them into a message and an exit code,
+so a test can call the core and assert on the exception type.
+"""
+
+
+class TrackerError(Exception):
+    """Something the user can fix; the message is one line."""
+
+    exit_code = 2
+
+
+class UsageError(TrackerError):
+    """Bad input: an unknown id, an invalid value, an unreadable file."""
+
+    exit_code = 2
+
+
+class EnvironmentProblem(TrackerError):
+    """Something outside the command line must be fixed (a locked or corrupt database)."""
+
+    exit_code = 3
+
+
+class ConfigError(UsageError):
+    """The configuration file or a configuration value is invalid."""
+
+
+class DatabaseLocationError(UsageError):
+    """The database path or URL given cannot be used."""
+
+
+class DatabaseUnavailable(EnvironmentProblem):
+    """The database cannot be opened, is locked, corrupt or from a newer tracker."""
+
+
+class CurriculumError(UsageError):
+    """The lesson data under lessons/ is invalid."""
+
+
+class LessonNotFound(UsageError):
+    """No lesson with that id."""
+
+
+class ConceptNotFound(UsageError):
+    """No concept with that id."""

@@ -1,0 +1,121 @@
+"""Database upkeep behind `tracker db`: check, backup, explicit upgrade.
+
+These never upgrade or sync implicitly: `db check` must report what it finds
+without changing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from tracker.config import load_settings
+from tracker.db.engine import DatabaseLocation, create_engine_for, resolve_location, translate_error
+from tracker.db.schema import (
+    HEAD_REVISION,
+    backup_sqlite,
+    check_upgradable,
+    read_schema_state,
+    upgrade_schema,
+)
+from tracker.errors import UsageError
+
+
+@dataclass
+class CheckReport:
+    location: str
+    revision: str | None
+    head: str = HEAD_REVISION
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "location": self.location,
+            "revision": self.revision,
+            "head": self.head,
+            "ok": self.ok,
+            "problems": self.problems,
+        }
+
+
+@contextmanager
+def _engine(db: str | None) -> Iterator[tuple[DatabaseLocation, Engine]]:
+    location = resolve_location(db, load_settings().db)
+    engine = create_engine_for(location)
+    try:
+        yield location, engine
+    except DBAPIError as exc:
+        raise translate_error(exc, location) from exc
+    finally:
+        engine.dispose()
+
+
+def check_database(db: str | None) -> CheckReport:
+    from tracker.curriculum.loader import fingerprint
+    from tracker.curriculum.sync import stored_fingerprint
+    from tracker.resources import lessons_dir
+
+    with _engine(db) as (location, engine):
+        if location.sqlite_path is not None and not location.sqlite_path.exists():
+            return CheckReport(
+                location.describe(), None, problems=["no database here yet: run `tracker init`"]
+            )
+        state = read_schema_state(engine)
+        report = CheckReport(location.describe(), state.revision)
+        if state.revision != HEAD_REVISION:
+            report.problems.append(
+                f"schema is at {state.revision or 'nothing'}, head is {HEAD_REVISION}: "
+                "run `tracker db upgrade`"
+            )
+            return report
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+                if integrity != ["ok"]:
+                    report.problems += [f"integrity: {line}" for line in integrity[:10]]
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    report.problems.append(
+                        f"{len(broken)} references point at missing rows (foreign keys)"
+                    )
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as session:
+            if stored_fingerprint(session) != fingerprint(lessons_dir()):
+                report.problems.append("curriculum is not synced with lessons/: run `tracker init`")
+        return report
+
+
+def backup_database(db: str | None, destination: Path) -> Path:
+    with _engine(db) as (location, engine):
+        if location.sqlite_path is None:
+            raise UsageError("backup copies SQLite files; for PostgreSQL use pg_dump")
+        if not location.sqlite_path.exists():
+            raise UsageError(f"no database at {location.sqlite_path} to back up")
+        destination = destination.expanduser()
+        if destination.exists():
+            raise UsageError(f"{destination} already exists; choose a new file name")
+        if not destination.parent.is_dir():
+            raise UsageError(f"directory {destination.parent} does not exist")
+        read_schema_state(
+            engine
+        )  # a corrupt file fails here with exit 3, before anything is written
+        return backup_sqlite(location.sqlite_path, destination=destination.resolve())
+
+
+def upgrade_database(db: str | None) -> str:
+    with _engine(db) as (location, engine):
+        state = read_schema_state(engine)
+        if state.revision == HEAD_REVISION:
+            return f"schema already at head ({HEAD_REVISION})"
+        check_upgradable(state, location)
+        return upgrade_schema(location, state.revision).describe()

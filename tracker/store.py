@@ -1,0 +1,118 @@
+"""Open the tracker's database the way every command needs it.
+
+One call resolves the location, brings the schema to head (Alembic only if
+due), syncs the curriculum when lessons/ changed (a fingerprint compare
+otherwise) and finds the learner. The CLI, the daemon and tests all start here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from tracker.clock import Clock
+from tracker.config import Settings, load_settings
+from tracker.db.engine import (
+    DatabaseLocation,
+    create_engine_for,
+    read_session,
+    resolve_location,
+    translate_error,
+    write_session,
+)
+from tracker.db.models import Learner
+from tracker.db.schema import ensure_schema
+
+
+@dataclass
+class Store:
+    location: DatabaseLocation
+    engine: Engine
+    settings: Settings
+    clock: Clock
+    learner_id: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._translated(), read_session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._translated(), write_session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            raise translate_error(exc, self.location) from exc
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(
+    db: str | None = None, settings: Settings | None = None, *, sync: bool = True
+) -> Store:
+    settings = settings or load_settings()
+    clock = settings.clock
+    location = resolve_location(db, settings.db)
+    engine = create_engine_for(location)
+    store = Store(location=location, engine=engine, settings=settings, clock=clock)
+    try:
+        with store._translated():
+            report = ensure_schema(engine, location)
+            if report is not None:
+                store.notices.append(report.describe())
+            if sync:
+                sync_if_changed(store)
+            store.learner_id = learner_id_for(store, settings.learner)
+    except BaseException:
+        engine.dispose()
+        raise
+    return store
+
+
+def sync_if_changed(store: Store) -> None:
+    from tracker.curriculum.loader import fingerprint
+    from tracker.curriculum.sync import needs_sync
+    from tracker.resources import lessons_dir
+
+    current = fingerprint(lessons_dir())
+    with store.read() as session:
+        if not needs_sync(session, current):
+            return
+    from tracker.curriculum.loader import load_curriculum
+    from tracker.curriculum.sync import sync_curriculum
+
+    curriculum = load_curriculum()
+    with store.write() as session:
+        sync_curriculum(session, curriculum)
+
+
+def learner_id_for(store: Store, name: str) -> int:
+    with store.read() as session:
+        found = session.scalar(select(Learner.id).where(Learner.name == name))
+    if found is not None:
+        return found
+    with store.write() as session:
+        # Re-check under the write lock: another process may have created it meanwhile.
+        found = session.scalar(select(Learner.id).where(Learner.name == name))
+        if found is not None:
+            return found
+        learner = Learner(name=name, created_at=store.now())
+        session.add(learner)
+        session.flush()
+        return learner.id
