@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tracker.clock import Clock
@@ -92,21 +92,26 @@ def read_main_path(root: Path | None = None) -> tuple[str, ...]:
 
 def load_graph(session: Session, *, main_path: Sequence[str] = ()) -> CourseGraph:
     """Lessons (not retired) with their prerequisites, in curriculum order: one query."""
+    lesson, concept, needs = (
+        Lesson.__table__.c,
+        Concept.__table__.c,
+        LessonPrerequisite.__table__.c,
+    )
     rows = session.execute(
         select(
-            Lesson.id,
-            Lesson.concept_id,
-            Lesson.depth,
-            Concept.category,
-            Lesson.title,
-            Lesson.has_exercise,
-            LessonPrerequisite.concept_id,
-            LessonPrerequisite.depth,
+            lesson.id,
+            lesson.concept_id,
+            lesson.depth,
+            concept.category,
+            lesson.title,
+            lesson.has_exercise,
+            needs.concept_id,
+            needs.depth,
         )
-        .join(Concept, Concept.id == Lesson.concept_id)
-        .outerjoin(LessonPrerequisite, LessonPrerequisite.lesson_id == Lesson.id)
-        .where(Lesson.retired.is_(False))
-        .order_by(Lesson.position, LessonPrerequisite.concept_id)
+        .join_from(Lesson.__table__, Concept.__table__, concept.id == lesson.concept_id)
+        .outerjoin(LessonPrerequisite.__table__, needs.lesson_id == lesson.id)
+        .where(lesson.retired.is_(False))
+        .order_by(lesson.position, needs.concept_id)
     )
     fields: dict[str, tuple[str, int, str, str, bool]] = {}
     requires: dict[str, list[Requirement]] = {}
@@ -132,16 +137,11 @@ def load_graph(session: Session, *, main_path: Sequence[str] = ()) -> CourseGrap
 
 def load_sessions(session: Session, *, learner_id: int) -> list[SessionRow]:
     """Every study session of the learner, most recent first."""
+    study = StudySession.__table__.c
     rows = session.execute(
-        select(
-            StudySession.local_date,
-            StudySession.concept_id,
-            StudySession.depth,
-            StudySession.lesson_id,
-            StudySession.kind,
-        )
-        .where(StudySession.learner_id == learner_id)
-        .order_by(StudySession.completed_at.desc(), StudySession.id.desc())
+        select(study.local_date, study.concept_id, study.depth, study.lesson_id, study.kind)
+        .where(study.learner_id == learner_id)
+        .order_by(study.completed_at.desc(), study.id.desc())
     )
     return [SessionRow(*row) for row in rows]
 
@@ -151,9 +151,10 @@ def load_progress(
 ) -> LearnerProgress:
     passed: dict[str, date] = {}
     depths: dict[str, int] = {}
+    progress = Progress.__table__.c
     for lesson_id, concept_id, depth, achieved_at in session.execute(
-        select(Progress.lesson_id, Progress.concept_id, Progress.depth, Progress.achieved_at).where(
-            Progress.learner_id == learner_id
+        select(progress.lesson_id, progress.concept_id, progress.depth, progress.achieved_at).where(
+            progress.learner_id == learner_id
         )
     ):
         passed[lesson_id] = clock.local_day(achieved_at)
@@ -184,17 +185,18 @@ def record_checkin(
     """
     first: datetime | None = None
     days: list[date] = []
+    checkin = Checkin.__table__.c
     for local_date, checked_in_at in session.execute(
-        select(Checkin.local_date, Checkin.checked_in_at).where(
-            Checkin.learner_id == learner_id, Checkin.local_date <= day
+        select(checkin.local_date, checkin.checked_in_at).where(
+            checkin.learner_id == learner_id, checkin.local_date <= day
         )
     ):
         days.append(local_date)
         if local_date == day:
             first = checked_in_at
     if first is None:
-        session.add(Checkin(learner_id=learner_id, local_date=day, checked_in_at=now))
-        session.flush()
+        row = {"learner_id": learner_id, "local_date": day, "checked_in_at": now}
+        session.execute(insert(Checkin.__table__).values(**row))
         first = now
         days.append(day)
     return first, days

@@ -37,15 +37,13 @@ def due_cards(
 
 
 def count_due(*, session: Session, learner_id: int, until: datetime) -> int:
+    # Core columns, not the mapped class: counting needs no ORM mapper configuration.
+    card = ReviewCard.__table__.c
     return (
         session.scalar(
             select(func.count())
-            .select_from(ReviewCard)
-            .where(
-                ReviewCard.learner_id == learner_id,
-                ReviewCard.suspended.is_(False),
-                ReviewCard.due < until,
-            )
+            .select_from(ReviewCard.__table__)
+            .where(card.learner_id == learner_id, card.suspended.is_(False), card.due < until)
         )
         or 0
     )

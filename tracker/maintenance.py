@@ -60,8 +60,7 @@ def _engine(db: str | None) -> Iterator[tuple[DatabaseLocation, Engine]]:
 
 
 def check_database(db: str | None) -> CheckReport:
-    from tracker.curriculum.loader import fingerprint
-    from tracker.curriculum.sync import stored_fingerprint
+    from tracker.curriculum.fingerprint import fingerprint, stored_fingerprint
     from tracker.resources import lessons_dir
 
     with _engine(db) as (location, engine):

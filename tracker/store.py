@@ -86,8 +86,7 @@ def open_store(
 
 
 def sync_if_changed(store: Store) -> None:
-    from tracker.curriculum.loader import fingerprint
-    from tracker.curriculum.sync import needs_sync
+    from tracker.curriculum.fingerprint import fingerprint, needs_sync
     from tracker.resources import lessons_dir
 
     current = fingerprint(lessons_dir())
@@ -103,8 +102,9 @@ def sync_if_changed(store: Store) -> None:
 
 
 def learner_id_for(store: Store, name: str) -> int:
+    learner = Learner.__table__.c  # Core: the daily path never configures the ORM mappers
     with store.read() as session:
-        found = session.scalar(select(Learner.id).where(Learner.name == name))
+        found = session.scalar(select(learner.id).where(learner.name == name))
     if found is not None:
         return found
     with store.write() as session:

@@ -6,12 +6,12 @@ the way a compiler reports every error rather than the first.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from tracker.curriculum.fingerprint import fingerprint  # noqa: F401 - re-exported
 from tracker.curriculum.model import (
     ConceptSpec,
     Curriculum,
@@ -30,23 +30,6 @@ EXERCISE_FILES = ("reference.py", "exercise.py", "probe.py", "checks.py")
 CONCEPT_KEYS = {"id", "title", "category", "target_depth"}
 CURRICULUM_KEYS = {"main_path", "categories", "concepts"}
 DEFAULT_TARGET_DEPTH = 3
-
-
-def fingerprint(root: Path) -> str:
-    """A hash of every file the loader reads; unchanged means nothing to sync."""
-    digest = hashlib.sha256()
-    files = [
-        root / "curriculum.toml",
-        *sorted(root.glob("*/lesson.toml")),
-        *sorted(root.glob("*/lesson.md")),
-    ]
-    for path in files:
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-    return digest.hexdigest()
 
 
 class _Problems:

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.curriculum.fingerprint import (  # noqa: F401 - re-exported
+    FINGERPRINT_KEY,
+    needs_sync,
+    stored_fingerprint,
+)
 from tracker.curriculum.model import Curriculum, LessonSpec
 from tracker.db.models import Concept, Lesson, LessonPrerequisite, Meta
-
-FINGERPRINT_KEY = "curriculum_fingerprint"
 
 
 @dataclass
@@ -29,14 +32,6 @@ class SyncReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.retired)
-
-
-def stored_fingerprint(session: Session) -> str | None:
-    return session.scalar(select(Meta.value).where(Meta.key == FINGERPRINT_KEY))
-
-
-def needs_sync(session: Session, curriculum_fingerprint: str) -> bool:
-    return stored_fingerprint(session) != curriculum_fingerprint
 
 
 def _content_hash(spec: LessonSpec) -> str:

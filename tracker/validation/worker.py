@@ -1,0 +1,112 @@
+"""The untrusted side: runs inside the sandbox, beside the learner's code.
+
+This file is copied into each job directory and run as a plain script
+(``python worker.py JOB_DIR``) or, in the warm worker, called as ``run_job``
+in a freshly forked child. It imports only the standard library, torch and
+safetensors: nothing from ``tracker`` (the sandbox does not even contain it).
+
+A job directory holds::
+
+    job.json              {"phase": ..., "device": ..., "threads": N}
+    probe.py              the lesson's probe (trusted code, untrusted company)
+    submission.py         the learner's file
+    inputs.safetensors    tensors made by the trusted side
+    out/                  the only place the worker writes results
+
+and the worker leaves in ``out/``: ``outputs.safetensors`` and ``notes.json``
+when the probe ran, or ``error.json`` when the submission could not even be
+loaded (syntax error, import error). The trusted side treats every byte of
+``out/`` as untrusted: tensors are compared with its own reference, notes only
+shape messages, and a missing file means the run failed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+SUBMISSION_MODULE = "submission"
+MAX_NOTE_CHARS = 2000
+MAX_NOTES = 200
+
+
+def _error(out: Path, kind: str, message: str, line: int | None = None) -> None:
+    payload = {"kind": kind, "message": message[:MAX_NOTE_CHARS], "line": line}
+    (out / "error.json").write_text(json.dumps(payload))
+
+
+def _submission_line(exc: BaseException, path: Path) -> int | None:
+    """The deepest traceback line that lies in the learner's file."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).name == path.name:
+            line = frame.lineno
+    return line
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path.name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_job(job: Path) -> int:
+    """Run one phase of one submission; the exit status is informational only."""
+    out = job / "out"
+    out.mkdir(exist_ok=True)
+    spec = json.loads((job / "job.json").read_text())
+    source_path = job / "submission.py"
+
+    try:
+        source = source_path.read_bytes()
+        compile(source, "submission.py", "exec")
+    except SyntaxError as exc:
+        _error(out, "syntax", f"SyntaxError: {exc.msg}", exc.lineno)
+        return 10
+    except ValueError as exc:  # e.g. null bytes
+        _error(out, "syntax", f"cannot compile the file: {exc}")
+        return 10
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    torch.set_num_threads(max(1, int(spec.get("threads", 1))))
+    try:
+        submission = _load(source_path, SUBMISSION_MODULE)
+    except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
+        _error(out, "import", f"{type(exc).__name__}: {exc}", _submission_line(exc, source_path))
+        return 11
+
+    probe = _load(job / "probe.py", "_tracker_probe")
+    inputs = load_file(str(job / "inputs.safetensors"))
+    outputs, notes = probe.run(submission, spec["phase"], inputs, spec["device"])
+    tensors = {
+        str(k): v.detach().to("cpu").contiguous()
+        for k, v in outputs.items()
+        if isinstance(v, torch.Tensor)
+    }
+    if spec["device"] == "cuda" and torch.cuda.is_available():
+        notes = dict(notes)
+        notes["__cuda_peak_bytes__"] = str(torch.cuda.max_memory_allocated())
+    save_file(tensors, str(out / "outputs.safetensors"))
+    clean = {str(k)[:200]: str(v)[:MAX_NOTE_CHARS] for k, v in list(notes.items())[:MAX_NOTES]}
+    (out / "notes.json").write_text(json.dumps(clean))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    job = Path(argv[1])
+    os.chdir(job)
+    return run_job(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
