@@ -20,7 +20,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"TRACKER_DB": str(Path(tmp) / "bench.db"), "TRACKER_CONFIG": str(Path(tmp) / "c.toml")}
+        env = {
+            "TRACKER_DB": str(Path(tmp) / "bench.db"),
+            "TRACKER_CONFIG": str(Path(tmp) / "c.toml"),
+        }
         wall_times(tracker_command("init"), 1, env)  # schema and curriculum exist: the daily case
         wall_times(FLOOR, 2)  # warm the page cache for both
         floor = summary(wall_times(FLOOR, args.runs))

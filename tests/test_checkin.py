@@ -183,6 +183,21 @@ def test_due_reviews_come_before_new_material(cli_run, monkeypatch: pytest.Monke
     assert "  then: tracker learn attention-mechanism-1" in screen
 
 
+def test_due_counts_cards_due_later_today_like_the_due_command(
+    cli_run, monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2025-11-10T09:00")
+    assert cli_run("learn", "transformer-1", "--yes").exit_code == 0
+    first, second = (row[0] for row in rows(db_path, "SELECT id FROM review_cards LIMIT 2"))
+    with sqlite3.connect(db_path) as conn:  # later today (before 04:00 tomorrow), and tomorrow
+        conn.execute("UPDATE review_cards SET due = '2025-11-11 02:00:00.000000'")
+        conn.execute(f"UPDATE review_cards SET due = '2025-11-12 09:00:00' WHERE id = {first}")
+    doc = checkin_at(cli_run, monkeypatch, "2025-11-10T10:00")
+    due = json.loads(cli_run("due", "--json").stdout)
+    assert doc["due_reviews"] == len(due) >= 2
+    assert first not in {card["card"] for card in due} and second in {c["card"] for c in due}
+
+
 def test_the_main_path_reason_and_connections(
     cli_run, monkeypatch: pytest.MonkeyPatch, store
 ) -> None:  # noqa: ANN001

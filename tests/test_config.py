@@ -83,6 +83,5 @@ def test_config_cli_show_and_set(cli_run, tracker_env: Path) -> None:
     bad = cli_run("config", "set", "sessions_per_week", "zero")
     assert bad.exit_code == 2
     assert (
-        bad.stderr.strip()
-        == "Error: invalid value for sessions_per_week: expected a whole number"
+        bad.stderr.strip() == "Error: invalid value for sessions_per_week: expected a whole number"
     )

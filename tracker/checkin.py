@@ -311,7 +311,8 @@ def check_in(
         sessions_per_week=sessions_per_week,
     )
     streak = streak_days([*checkin_days, *(s.local_date for s in sessions)], today)
-    due = count_due(session=session, learner_id=learner_id, until=now)
+    # Due by the end of the learner-day, as `tracker due` counts them.
+    due = count_due(session=session, learner_id=learner_id, until=clock.day_end(today))
     focus = result.focus
     return {
         "date": today.isoformat(),

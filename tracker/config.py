@@ -103,6 +103,29 @@ def _parse_optional_text(value: Any) -> str:
     return str(value).strip()
 
 
+_STEP_UNITS = {"m": 1, "h": 60, "d": 1440}
+
+
+def _parse_steps(value: Any) -> list[str]:
+    """FSRS (re)learning steps as durations such as ``10m``, ``1h``, ``1d``; empty for none."""
+    items = value if isinstance(value, list) else [p for p in str(value).split(",") if p.strip()]
+    steps = []
+    for item in items:
+        text = str(item).strip().lower()
+        match = re.fullmatch(r"(\d+)\s*([mhd])", text)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(f"bad step {text!r}: expected durations such as 10m, 1h or 1d")
+        if int(match.group(1)) * _STEP_UNITS[match.group(2)] > 365 * 1440:
+            raise ValueError(f"step {text!r} is longer than a year")
+        steps.append(f"{int(match.group(1))}{match.group(2)}")
+    return steps
+
+
+def step_minutes(step: str) -> int:
+    """A parsed step (``10m``, ``2h``, ``1d``) in minutes."""
+    return int(step[:-1]) * _STEP_UNITS[step[-1]]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every configuration key, with its default. Field docs feed ``config show``."""
@@ -113,6 +136,10 @@ class Settings:
     sessions_per_week: int = 3
     desired_retention: float = 0.9
     maximum_interval: int = 36500
+    # No intra-day steps by default: `due` looks to the end of the learner-day,
+    # so a card rated today never comes back the same day.
+    learning_steps: list[str] = field(default_factory=list)
+    relearning_steps: list[str] = field(default_factory=list)
     reminder_time: str = "09:00"
     channels: list[str] = field(default_factory=lambda: ["terminal"])
     email_to: str = ""
@@ -133,6 +160,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "sessions_per_week": _parse_int(1, 21),
     "desired_retention": _parse_float(0.7, 0.99),
     "maximum_interval": _parse_int(1, 36500),
+    "learning_steps": _parse_steps,
+    "relearning_steps": _parse_steps,
     "reminder_time": _parse_hhmm,
     "channels": _parse_channels,
     "email_to": _parse_optional_text,
@@ -149,6 +178,8 @@ DESCRIPTIONS: dict[str, str] = {
     "sessions_per_week": "study sessions per week the plan aims for",
     "desired_retention": "FSRS target probability of recall at review time",
     "maximum_interval": "longest review interval in days",
+    "learning_steps": "FSRS steps for new cards, e.g. 10m,1d (default none: whole days only)",
+    "relearning_steps": "FSRS steps after a lapse, e.g. 10m (default none: whole days only)",
     "reminder_time": "local time of the daily reminder (HH:MM)",
     "channels": "reminder channels: terminal, desktop, email, webhook",
     "email_to": "address for the email channel",

@@ -45,3 +45,21 @@ class LessonNotFound(UsageError):
 
 class ConceptNotFound(UsageError):
     """No concept with that id."""
+
+
+class CardNotFound(UsageError):
+    """No review card with that id for this learner."""
+
+
+class InvalidRating(UsageError):
+    """A rating that is not one of again, hard, good, easy (1-4)."""
+
+
+class CardNotRatable(UsageError):
+    """A card the learner cannot rate by hand (a code card is rated by a review submission)."""
+
+
+class NotEnoughReviews(TrackerError):
+    """Too few reviews to fit FSRS parameters; exit 1: the command ran, the answer is no."""
+
+    exit_code = 1

@@ -31,7 +31,16 @@ def cli(ctx: click.Context, db: str | None) -> None:
     ctx.ensure_object(dict)["db"] = db
 
 
-from tracker.cli import catalog, checkin_cmd, config_cmd, db_cmd, history_cmd  # noqa: E402
+from tracker.cli import (  # noqa: E402
+    catalog,
+    checkin_cmd,
+    config_cmd,
+    db_cmd,
+    history_cmd,
+    review_cmd,
+    serve_cmd,
+    submit_cmd,
+)
 
 for _command in (
     checkin_cmd.checkin,
@@ -44,6 +53,11 @@ for _command in (
     history_cmd.history,
     config_cmd.config,
     db_cmd.db,
+    review_cmd.due,
+    review_cmd.review,
+    review_cmd.optimize,
+    serve_cmd.serve,
+    submit_cmd.submit,
 ):
     cli.add_command(_command)
 

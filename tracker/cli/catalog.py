@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from sqlalchemy import select
 
@@ -178,3 +180,38 @@ def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
             f"\nExercise: `tracker lesson exercise {spec.id} -o {spec.id}.py`, "
             f"then `tracker submit {spec.id} {spec.id}.py`."
         )
+
+
+@lesson.command("exercise")
+@click.argument("lesson_id", metavar="ID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the skeleton to FILE instead of printing it.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def lesson_exercise(lesson_id: str, output: Path | None, force: bool) -> None:
+    """Write a lesson's exercise skeleton, the file you complete and submit.
+
+    \b
+    Example:
+        tracker lesson exercise multi-head-attention-2 -o mha.py
+    """
+    from tracker.errors import UsageError
+
+    spec = find_lesson_spec(lesson_id)
+    if spec.exercise is None:
+        raise UsageError(f"lesson {lesson_id!r} has no exercise")
+    skeleton = (spec.folder / "exercise.py").read_text(encoding="utf-8")
+    if output is None:
+        click.echo(skeleton, nl=False)
+        return
+    if output.exists() and not force:
+        raise UsageError(f"{output} already exists; use --force to overwrite it")
+    try:
+        output.write_text(skeleton, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}; when it is done: tracker submit {spec.id} {output}", err=True)

@@ -7,7 +7,7 @@ safetensors: nothing from ``tracker`` (the sandbox does not even contain it).
 
 A job directory holds::
 
-    job.json              {"phase": ..., "device": ..., "threads": N}
+    job.json              {"phase": ..., "device": ..., "threads": N}  (written last)
     probe.py              the lesson's probe (trusted code, untrusted company)
     submission.py         the learner's file
     inputs.safetensors    tensors made by the trusted side
@@ -18,6 +18,12 @@ when the probe ran, or ``error.json`` when the submission could not even be
 loaded (syntax error, import error). The trusted side treats every byte of
 ``out/`` as untrusted: tensors are compared with its own reference, notes only
 shape messages, and a missing file means the run failed.
+
+A cold run may start before the trusted side has made the inputs, so that the
+worker's ``import torch`` overlaps the runner's: the worker then compiles and
+imports the submission first and waits for ``job.json`` (written last,
+atomically, after ``inputs.safetensors``). ``{"cancel": true}`` in it means the
+runner gave up. When ``job.json`` is already there the worker does not wait.
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
 SUBMISSION_MODULE = "submission"
 MAX_NOTE_CHARS = 2000
 MAX_NOTES = 200
+SPEC_WAIT_S = 300.0  # the runner's wall-clock limit ends a wait long before this
+SPEC_POLL_S = 0.002
 
 
 def _error(out: Path, kind: str, message: str, line: int | None = None) -> None:
@@ -58,11 +67,22 @@ def _load(path: Path, name: str):
     return module
 
 
+def _wait_for_spec(job: Path) -> dict | None:
+    """job.json, waiting for the runner to write it; None when the parent is gone."""
+    path = job / "job.json"
+    parent = os.getppid()
+    deadline = time.monotonic() + SPEC_WAIT_S
+    while not path.exists():
+        if os.getppid() != parent or time.monotonic() > deadline:
+            return None
+        time.sleep(SPEC_POLL_S)
+    return json.loads(path.read_text())
+
+
 def run_job(job: Path) -> int:
     """Run one phase of one submission; the exit status is informational only."""
     out = job / "out"
     out.mkdir(exist_ok=True)
-    spec = json.loads((job / "job.json").read_text())
     source_path = job / "submission.py"
 
     try:
@@ -78,12 +98,20 @@ def run_job(job: Path) -> int:
     import torch
     from safetensors.torch import load_file, save_file
 
-    torch.set_num_threads(max(1, int(spec.get("threads", 1))))
     try:
         submission = _load(source_path, SUBMISSION_MODULE)
     except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
         _error(out, "import", f"{type(exc).__name__}: {exc}", _submission_line(exc, source_path))
         return 11
+
+    spec = _wait_for_spec(job)
+    if spec is None or spec.get("cancel"):
+        return 12
+    torch.set_num_threads(max(1, int(spec.get("threads", 1))))
+    if spec["device"] == "cuda":
+        # Comparisons with the float64 reference assume full float32 matmuls.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
 
     probe = _load(job / "probe.py", "_tracker_probe")
     inputs = load_file(str(job / "inputs.safetensors"))
@@ -109,4 +137,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    status = main(sys.argv)
+    # Skip the interpreter's teardown (a tenth of a second or more with torch
+    # loaded): the results are on disk, and the runner waits for this exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

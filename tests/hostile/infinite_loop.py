@@ -1,0 +1,4 @@
+"""Never returns: the wall-clock limit must end it."""
+
+while True:
+    pass

@@ -1,0 +1,146 @@
+"""`tracker submit`: validate an exercise in the sandbox and record the outcome.
+
+The command starts the sandboxed workers first (they spend a second or more
+importing torch), opens the database while they do, then waits for the verdict.
+Only ``--review`` opens the database first: it needs the lesson passed already.
+torch is imported only inside the command, never when the CLI is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker.cli.checkin_cmd import gc_paused
+from tracker.cli.common import emit_json, get_store
+from tracker.validation.device import DEVICE_CHOICES
+
+
+def _marks() -> tuple[str, str]:
+    """✓ and ✗ where stdout can encode them, else ASCII."""
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "+", "x"
+    return "✓", "✗"
+
+
+def render_verdict(document: dict) -> list[str]:
+    ok, bad = _marks()
+    status = "passed" if document["passed"] else "failed"
+    lines = [click.style(f"{document['lesson']}: {status}", bold=True)]
+    for check in document["checks"]:
+        mark = ok if check["passed"] else bad
+        lines.append(f"  {mark} {check['name']}: {check['message']}")
+    if document.get("error"):
+        lines.append(f"  error: {document['error']}")
+    lines.append(
+        f"device {document['device']}, isolation {document['isolation']}, "
+        f"{document['duration_s']:.2f} s"
+    )
+    if document["isolation"] != "bubblewrap":
+        lines.append("  (no sandbox: bubblewrap is unavailable, so the code ran with limits only)")
+    if document.get("recorded"):
+        lines.append("progress recorded")
+    elif not document["passed"]:
+        lines.append("nothing recorded but the attempt; fix the failing checks and submit again")
+    if "review" in document:
+        review = document["review"]
+        if review:
+            lines.append(f"code card rated {review['rating']}, next due {review['due']}")
+        else:
+            lines.append("no code card to rate")
+    return lines
+
+
+def _freeze_at_exit() -> None:
+    """Spare the interpreter's final garbage collection over torch's and the ORM's objects.
+
+    Python collects everything once more when it exits; after a submit that
+    walk over torch's and SQLAlchemy's object graphs took most of a second
+    (benchmarks/bench_submit.py). Frozen objects are skipped, and the process
+    is ending anyway.
+    """
+    global _freeze_registered
+    if not _freeze_registered:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _freeze_registered = True
+
+
+_freeze_registered = False
+
+
+@click.command()
+@click.argument("lesson_id", metavar="LESSON")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--device",
+    type=click.Choice(DEVICE_CHOICES, case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="Where the checks run: auto picks cuda, then mps, then cpu.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(1, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="Wall-clock limit per worker run (default: validation_timeout, 60).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.option("--review", is_flag=True, help="A review of a passed lesson: rates its code card.")
+@click.pass_context
+def submit(
+    ctx: click.Context,
+    lesson_id: str,
+    file: Path,
+    device: str,
+    timeout: int | None,
+    as_json: bool,
+    review: bool,
+) -> None:
+    """Check an exercise file in a sandbox; record the lesson when it passes.
+
+    Exit status: 0 passed, 1 failed, 2 bad input, 3 sandbox required but unavailable.
+
+    \b
+    Example:
+        tracker lesson exercise multi-head-attention-2 -o mha.py
+        tracker submit multi-head-attention-2 mha.py
+    """
+    from tracker.config import load_settings
+    from tracker.submission import check_review_allowed, finish_submission, prepare_submission
+
+    _freeze_at_exit()
+
+    with gc_paused():  # a cold submit builds torch's and the ORM's objects: nothing to collect
+        if review:  # checked before any worker starts: a review needs the lesson passed
+            store = get_store(ctx)
+            check_review_allowed(store, lesson_id)
+        prepared = prepare_submission(
+            lesson_id,
+            file,
+            settings=load_settings(),
+            device=device.lower(),
+            timeout=timeout,
+            for_review=review,
+        )
+        try:
+            store = get_store(ctx)  # opened while the workers import torch
+        except BaseException:
+            prepared.pending.cancel(kill=True)
+            raise
+        outcome = finish_submission(store, prepared)
+    document = outcome.as_dict()
+    if as_json:
+        emit_json(document)
+    else:
+        for line in render_verdict(document):
+            click.echo(line)
+    ctx.exit(0 if outcome.verdict.passed else 1)
