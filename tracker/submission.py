@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +34,19 @@ if TYPE_CHECKING:
     from tracker.validation.runner import PendingValidation, Verdict
 
 MAX_SOURCE_BYTES = 256 * 1024
+
+# Set by `tracker serve` while it runs a handed-off submit: its warm worker runs the jobs.
+_executor_override: ContextVar[Executor | None] = ContextVar("executor_override", default=None)
+
+
+@contextmanager
+def executor_override(executor: Executor) -> Iterator[None]:
+    """Submissions validated inside this block run on ``executor`` unless given another."""
+    token = _executor_override.set(executor)
+    try:
+        yield
+    finally:
+        _executor_override.reset(token)
 
 
 class NotPassedYet(UsageError):
@@ -153,6 +169,10 @@ def prepare_submission(
     source = read_source(path)
     limits = limits_for(settings, timeout)
     if executor is None:
+        executor = _executor_override.get()
+        if executor is not None and settings.require_isolation:
+            _require_sandbox(executor)
+    if executor is None:
         from tracker.validation.device import resolve_device
         from tracker.validation.sandbox import executor_for
 
@@ -162,6 +182,16 @@ def prepare_submission(
         lesson.folder, source, device=device, limits=limits, executor=executor, seed=seed
     )
     return PreparedSubmission(lesson, path, source, for_review, pending)
+
+
+def _require_sandbox(executor: Executor) -> None:
+    if not executor.isolation.startswith("bubblewrap"):
+        from tracker.validation.sandbox import SandboxUnavailable
+
+        raise SandboxUnavailable(
+            f"require_isolation is set but the running `tracker serve` validates with "
+            f"{executor.isolation}: install bubblewrap and restart it"
+        )
 
 
 def check_review_allowed(store: Store, lesson_id: str) -> None:

@@ -41,7 +41,7 @@ def render_verdict(document: dict) -> list[str]:
         f"device {document['device']}, isolation {document['isolation']}, "
         f"{document['duration_s']:.2f} s"
     )
-    if document["isolation"] != "bubblewrap":
+    if not document["isolation"].startswith("bubblewrap"):
         lines.append("  (no sandbox: bubblewrap is unavailable, so the code ran with limits only)")
     if document.get("recorded"):
         lines.append("progress recorded")

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tracker.db.engine import DatabaseLocation
+from tracker.db.location import DatabaseLocation
 from tracker.errors import EnvironmentProblem
 from tracker.validation.execution import Executor, Limits, RawRun
 

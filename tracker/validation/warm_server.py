@@ -33,7 +33,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from tracker.db.engine import DatabaseLocation
+from tracker.db.location import DatabaseLocation
 from tracker.errors import EnvironmentProblem
 from tracker.validation import sandbox
 from tracker.validation.device import nvidia_driver_present
@@ -250,6 +250,7 @@ class WarmServer:
         self.log = log
         self.zygote = Zygote(paths.spool, sandboxed=sandboxed, log=log)
         self._lock = threading.Lock()
+        self._submit_lock = threading.Lock()  # a handed-off submit swaps the process's env
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._owner = False
@@ -347,6 +348,8 @@ class WarmServer:
             }
         if op == "validate":
             return self._validate(message)
+        if op == "submit":
+            return self._submit(message)
         if op != "run":
             return {"ok": False, "error": f"unknown op {op!r}"}
         name = message.get("job")
@@ -416,6 +419,50 @@ class WarmServer:
         except Exception as exc:  # noqa: BLE001 - the client falls back to the cold path
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         return {"ok": True, "verdict": verdict.as_dict()}
+
+    def _submit(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A whole `tracker submit` handed off by ``tracker.handoff``, run as the client would.
+
+        The very CLI command runs here, with the client's environment and its
+        database, on this server's warm worker; the client prints what it printed.
+        """
+        from click.testing import CliRunner
+
+        from tracker.cli import cli
+        from tracker.handoff import PASSED_ENV, PASSED_ENV_PREFIXES
+        from tracker.submission import executor_override
+
+        args, db, env = message.get("args"), message.get("db"), message.get("env")
+        if (
+            not isinstance(args, list)
+            or not all(isinstance(a, str) for a in args)
+            or not (db is None or isinstance(db, str))
+            or not isinstance(env, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+        ):
+            return {"ok": False, "error": "malformed submit request"}
+        overlay: dict[str, str | None] = {
+            key: None
+            for key in os.environ
+            if key in PASSED_ENV or key.startswith(PASSED_ENV_PREFIXES)
+        }
+        overlay.update(env)
+        argv = (["--db", db] if db is not None else []) + ["submit", *args]
+        with self._submit_lock, executor_override(_LocalExecutor(self)):
+            result = CliRunner().invoke(
+                cli, argv, env=overlay, color=bool(message.get("color")), prog_name="tracker"
+            )
+        stderr = result.stderr
+        code = result.exit_code
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            self.log(f"submit failed inside serve: {result.exception!r}")
+            stderr += (
+                f"Error: tracker serve failed while running this submit "
+                f"({type(result.exception).__name__}: {result.exception}); "
+                "stop `tracker serve` to validate without it\n"
+            )
+            code = 3
+        return {"ok": True, "stdout": result.stdout, "stderr": stderr, "exit_code": code}
 
     def _restart(self) -> None:
         self.zygote.stop()
