@@ -101,3 +101,15 @@ def test_mha_variant_without_mistakes_is_the_reference() -> None:
         got = checks._variant(data, frozenset(), *args)
         for a, b in zip(got, expected, strict=True):
             assert torch.allclose(a, b, rtol=1e-12, atol=1e-12), case
+
+
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 4), (5, 1, 3, 2)])
+def test_unravel_matches_torch(shape: tuple[int, ...]) -> None:
+    import torch
+
+    from tracker.validation.judging import unravel
+
+    size = torch.Size(shape).numel()
+    for flat in range(size):
+        expected = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), shape))
+        assert unravel(flat, shape) == expected

@@ -56,26 +56,6 @@ def render_verdict(document: dict) -> list[str]:
     return lines
 
 
-def _freeze_at_exit() -> None:
-    """Spare the interpreter's final garbage collection over torch's and the ORM's objects.
-
-    Python collects everything once more when it exits; after a submit that
-    walk over torch's and SQLAlchemy's object graphs took most of a second
-    (benchmarks/bench_submit.py). Frozen objects are skipped, and the process
-    is ending anyway.
-    """
-    global _freeze_registered
-    if not _freeze_registered:
-        import atexit
-        import gc
-
-        atexit.register(gc.freeze)
-        _freeze_registered = True
-
-
-_freeze_registered = False
-
-
 @click.command()
 @click.argument("lesson_id", metavar="LESSON")
 @click.argument("file", type=click.Path(path_type=Path))
@@ -116,8 +96,6 @@ def submit(
     """
     from tracker.config import load_settings
     from tracker.submission import check_review_allowed, finish_submission, prepare_submission
-
-    _freeze_at_exit()
 
     with gc_paused():  # a cold submit builds torch's and the ORM's objects: nothing to collect
         if review:  # checked before any worker starts: a review needs the lesson passed
