@@ -83,3 +83,25 @@ def test_wheel_install_runs_init_against_a_temp_database(tmp_path: Path) -> None
         env=env,
     )
     assert len(json.loads(concepts.stdout)) == 16
+    # The installed package carries the lessons' reference code: the sandbox must hide it.
+    cheat = tmp_path / "cheat.py"
+    cheat.write_text(
+        "import glob, os, sys\n"
+        "pattern = os.path.join(sys.prefix, 'lib', 'python*', 'site-packages', 'tracker',\n"
+        "                       '_data', 'lessons', 'attention-mechanism-1', 'reference.py')\n"
+        "found = glob.glob(pattern)\n"
+        "if not found:\n"
+        "    raise ImportError('reference code not visible')\n"
+        "exec(open(found[0]).read())\n"
+    )
+    submit = subprocess.run(
+        [str(venv / "bin" / "tracker"), "submit", "attention-mechanism-1", str(cheat), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+    )
+    verdict = json.loads(submit.stdout)
+    assert submit.returncode == 1, submit.stdout + submit.stderr
+    assert verdict["isolation"] == "bubblewrap"
+    assert "reference code not visible" in verdict["error"]

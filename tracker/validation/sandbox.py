@@ -471,6 +471,14 @@ def _python_dirs() -> list[str]:
     return dirs
 
 
+def _tracker_dirs() -> list[str]:
+    """The tracker package and the lessons folder, which the learner's code must not see."""
+    from tracker.resources import lessons_dir
+
+    package = Path(__file__).resolve().parents[1]
+    return sorted({str(package), os.path.realpath(lessons_dir())})
+
+
 def sandbox_args(*, gpu: bool = False) -> list[str]:
     """bwrap options for everything but the job: namespaces, system, Python."""
     return list(_sandbox_args(gpu))
@@ -512,8 +520,14 @@ def _sandbox_args(gpu: bool) -> tuple[str, ...]:
     for path in ETC_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for path in _python_dirs():
+    python_dirs = _python_dirs()
+    for path in python_dirs:
         args += ["--ro-bind", path, path]
+    # A wheel install ships the lessons, reference code included, inside the package
+    # the Python dirs just exposed: cover tracker's own files with an empty tmpfs.
+    for private in _tracker_dirs():
+        if any(private.startswith(d + os.sep) for d in [*python_dirs, *SYSTEM_DIRS]):
+            args += ["--tmpfs", private]
     if gpu:
         for node in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind", node, node]

@@ -25,7 +25,6 @@ import socket
 import struct
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Callable
@@ -85,10 +84,6 @@ def zygote_command(spool: Path, *, sandboxed: bool) -> list[str]:
     # PID 1 of its namespace: signals from the learner's children cannot reach it.
     if "--as-pid-1" not in argv:
         argv += ["--as-pid-1"]
-    # A wheel install ships lessons (reference code included) inside the package.
-    for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
-        if os.path.isdir(os.path.join(site, "tracker")):
-            argv += ["--tmpfs", os.path.join(site, "tracker")]
     argv += ["--ro-bind", str(ZYGOTE), f"{INSIDE}/warm_zygote.py"]
     argv += ["--ro-bind", str(WORKER), f"{INSIDE}/worker.py"]
     argv += ["--bind", str(spool), SPOOL_INSIDE, "--remount-ro", "/", "--chdir", "/tmp"]
