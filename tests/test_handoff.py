@@ -140,6 +140,73 @@ def test_a_failure_reads_as_it_does_cold(served: Served, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
+def test_a_relative_db_means_the_clients_directory(served: Served) -> None:
+    """The server runs elsewhere: the client resolves --db before handing the command over."""
+    count = "SELECT count(*) FROM submissions"
+    before = rows(served.db, count)[0][0]
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_DB", "TRACKER_NOW")}
+    env["TRACKER_CONFIG"] = "config.toml"  # relative too
+    result = subprocess.run(
+        [*TRACKER, "--db", served.db.name, "submit", "attention-mechanism-1"]
+        + [str(ROOT / "lessons" / "attention-mechanism-1" / "reference.py"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=served.db.parent,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["isolation"] == "bubblewrap (warm)"
+    assert rows(served.db, count)[0][0] == before + 1
+
+
+@pytest.mark.slow
+def test_the_server_refuses_another_database(served: Served, tmp_path: Path) -> None:
+    from tracker.validation.warm import request
+
+    reply = request(
+        served.paths.socket,
+        {"op": "submit", "db": str(tmp_path / "other.db"), "args": ["x", "y"], "env": {}},
+        timeout=10,
+    )
+    assert reply == {"ok": False, "error": "this server validates for another database"}
+    assert not (tmp_path / "other.db").exists()
+
+
+ORPHAN = ROOT / "tests" / "hostile_memory" / "orphan_full_matrix.py"
+
+
+def _memory_check(result: subprocess.CompletedProcess) -> dict:
+    verdict = json.loads(result.stdout)
+    return next(c for c in verdict["checks"] if c["name"] == "memory")
+
+
+@pytest.mark.slow
+def test_memory_in_an_unreaped_child_counts_warm(served: Served) -> None:
+    result = submit(served, "flash-attention-3", str(ORPHAN), "--json")
+    assert json.loads(result.stdout)["isolation"] == "bubblewrap (warm)"
+    assert result.returncode == 1, result.stdout
+    assert not _memory_check(result)["passed"]
+
+
+@pytest.mark.slow
+def test_memory_in_an_unreaped_child_counts_cold(tmp_path: Path) -> None:
+    if not _bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    env = {**os.environ, "TRACKER_DB": str(tmp_path / "t.db")}
+    env["TRACKER_CONFIG"] = str(tmp_path / "c.toml")
+    result = subprocess.run(
+        [*TRACKER, "submit", "flash-attention-3", str(ORPHAN), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert not _memory_check(result)["passed"]
+
+
+@pytest.mark.slow
 def test_after_serve_stops_submit_runs_cold(served: Served) -> None:
     stop_serve(served)
     result = submit(served, "multi-head-attention-2", str(BANK / "correct.py"), "--json")

@@ -69,16 +69,25 @@ def parse_submit(argv: list[str]) -> tuple[str | None, list[str]] | None:
     return db, [lesson, os.path.abspath(file), *args]
 
 
+PATH_ENV = ("TRACKER_DB", "TRACKER_CONFIG", "TRACKER_LESSONS")
+
+
 def forwarded_env() -> dict[str, str]:
-    return {
+    """The environment the server's run must see, with relative paths made absolute."""
+    env = {
         key: value
         for key, value in os.environ.items()
         if key in PASSED_ENV or key.startswith(PASSED_ENV_PREFIXES)
     }
+    for key in PATH_ENV:
+        value = env.get(key, "")
+        if value.strip() and "://" not in value:
+            env[key] = os.path.abspath(os.path.expanduser(value))
+    return env
 
 
-def socket_for(db: str | None) -> Path | None:
-    """The socket of the server for this command's database, if one may be there."""
+def server_for(db: str | None) -> tuple[str, Path] | None:
+    """(the database as an absolute path or URL, its server's socket), if one may be there."""
     from tracker.config import load_settings
     from tracker.db.location import resolve_location
     from tracker.errors import TrackerError
@@ -89,7 +98,10 @@ def socket_for(db: str | None) -> Path | None:
     except TrackerError:
         return None  # the CLI reports it
     path = warm_paths(location).socket
-    return path if socket_is_private(path) else None
+    if not socket_is_private(path):
+        return None
+    where = str(location.sqlite_path) if location.sqlite_path is not None else location.url
+    return where, path
 
 
 def exchange(path: Path, message: dict[str, Any]) -> dict[str, Any] | None:
@@ -117,12 +129,13 @@ def try_handoff(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     db, args = parsed
-    path = socket_for(db)
-    if path is None:
+    server = server_for(db)
+    if server is None:
         return None
+    database, path = server
     message = {
         "op": "submit",
-        "db": db,
+        "db": database,  # resolved here: the server runs in another directory
         "args": args,
         "env": forwarded_env(),
         "color": sys.stdout.isatty(),

@@ -81,11 +81,12 @@ def run(
         return outputs, notes
     if no_bias:
         notes["no_bias"] = ",".join(no_bias)
+    # Read the weights back (a layer recreated on every access would drop the copy).
+    # A flag, not the 512x512 tensor: the learner's process could fake either.
     for name in LAYERS:
-        layer = getattr(module, name)
-        outputs[f"iface.{name}.weight"] = layer.weight.detach().to("cpu").contiguous()
-        if isinstance(getattr(layer, "bias", None), torch.Tensor):
-            outputs[f"iface.{name}.bias"] = layer.bias.detach().to("cpu").contiguous()
+        weight = getattr(module, name).weight.detach().to("cpu")
+        same = torch.equal(weight, inputs[f"w.{name}.weight"])
+        outputs[f"iface.{name}.weight_equal"] = torch.tensor(same)
 
     def attempt(key: str, action: Callable[[], None]) -> None:
         try:
@@ -139,7 +140,9 @@ def run(
             grad = getattr(module, name).weight.grad
             if grad is None:
                 grad = torch.zeros(d_model, d_model, dtype=torch.float64)
-            _keep(outputs, f"indep.h{head}.{name}", grad)
+            # Only what the judge reads: each head's largest |gradient| in this layer's rows.
+            per_head = grad.abs().reshape(num_heads, d_k, d_model).amax(dim=(1, 2))
+            _keep(outputs, f"indep.h{head}.{name}.head_max", per_head)
 
     for head in (0, num_heads - 1):
         attempt(f"indep.h{head}", lambda head=head: independence(head))

@@ -32,8 +32,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from tracker.db.location import DatabaseLocation
-from tracker.errors import EnvironmentProblem
+from tracker.db.location import DatabaseLocation, resolve_location
+from tracker.errors import EnvironmentProblem, TrackerError
 from tracker.validation import sandbox
 from tracker.validation.device import nvidia_driver_present
 from tracker.validation.execution import Limits, RawRun
@@ -436,6 +436,12 @@ class WarmServer:
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
         ):
             return {"ok": False, "error": "malformed submit request"}
+        try:
+            same = db is not None and warm_paths(resolve_location(db)) == self.paths
+        except TrackerError:
+            same = False
+        if not same:
+            return {"ok": False, "error": "this server validates for another database"}
         overlay: dict[str, str | None] = {
             key: None
             for key in os.environ

@@ -221,7 +221,14 @@ def _others(as_init: bool) -> list[int]:
     return sorted(found)
 
 
-def _kill_everything_else(as_init: bool) -> None:
+def _kill_everything_else(as_init: bool) -> int:
+    """Kill and reap every process the job left; the largest ru_maxrss among them, in KiB.
+
+    A descendant the child never waited for is reparented here, so the child's
+    own wait4 figure misses its memory: counting it here keeps a job from
+    hiding an allocation in an orphan (the flash-attention memory check).
+    """
+    peak = 0
     deadline = time.monotonic() + REAP_DEADLINE_S
     while time.monotonic() < deadline:
         pids = _others(as_init)
@@ -231,16 +238,18 @@ def _kill_everything_else(as_init: bool) -> None:
         reaped = False
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, _, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
+            peak = max(peak, usage.ru_maxrss)
             reaped = True
         if not pids:
-            return
+            return peak
         if not reaped:
             time.sleep(0.005)
+    return peak
 
 
 def _dir_usage(path: Path, max_files: int) -> tuple[int, int]:
@@ -328,7 +337,7 @@ def run_one(request: dict, *, spool: Path, tmp: str, as_init: bool, abi: int, wo
         _, status, usage = os.wait4(pid, 0)
     wall = time.monotonic() - start
     os.close(pidfd)
-    _kill_everything_else(as_init)
+    orphans_peak = _kill_everything_else(as_init)
     os.set_blocking(read_fd, False)
     try:
         while reading and (data := os.read(read_fd, 65536)):
@@ -344,7 +353,7 @@ def run_one(request: dict, *, spool: Path, tmp: str, as_init: bool, abi: int, wo
     return {
         "returncode": os.waitstatus_to_exitcode(status),
         "wall_s": round(wall, 6),
-        "peak_rss_bytes": int(usage.ru_maxrss) * 1024,  # kilobytes on Linux
+        "peak_rss_bytes": max(usage.ru_maxrss, orphans_peak) * 1024,  # KiB on Linux
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
         "reason": reason,
         "output_tail": tail.decode("utf-8", errors="replace"),
