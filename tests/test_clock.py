@@ -97,3 +97,12 @@ def test_dst_fall_back_day_is_25_hours() -> None:
 def test_local_day_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="naive"):
         Clock(tz=SEOUL).local_day(datetime(2025, 1, 1))
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+05:00"])
+def test_tracker_now_out_of_range_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TRACKER_NOW", value)
+    with pytest.raises(ConfigError, match="out of range"):
+        Clock(tz=SEOUL).now()

@@ -85,3 +85,26 @@ def test_config_cli_show_and_set(cli_run, tracker_env: Path) -> None:
     assert (
         bad.stderr.strip() == "Error: invalid value for sessions_per_week: expected a whole number"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("day_starts_at = inf\n", "invalid value for day_starts_at"),
+        ("day_starts_at = 4.9\n", "invalid value for day_starts_at"),
+        ("validation_timeout = 1e400\n", "invalid value for validation_timeout"),
+        ('learner = ["a", "b"]\n', "invalid value for learner"),
+    ],
+)
+def test_odd_values_in_the_file_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_an_unwritable_config_is_one_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write"):
+        set_value("timezone", "UTC", blocker / "c.toml")

@@ -312,3 +312,12 @@ def test_failed_upgrade_leaves_the_database_as_it_was(
             is None
         )
         assert conn.execute("SELECT * FROM progress").fetchall() == before
+
+
+def test_a_path_with_url_characters_is_that_very_file(tmp_path: Path, cli_run) -> None:
+    odd = tmp_path / "a?b#c%20d.db"
+    assert cli_run("--db", str(odd), "init").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == [odd.name]
+    backup = tmp_path / "copy.sqlite"
+    assert cli_run("--db", str(odd), "db", "backup", str(backup)).exit_code == 0
+    assert backup.stat().st_size > 0

@@ -247,3 +247,10 @@ def test_session_days_spread_over_the_week() -> None:
 def test_a_goal_below_one_session_is_rejected(graph: CourseGraph) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         simulate(graph, LearnerProgress(), today=TODAY, sessions_per_week=0)
+
+
+def test_later_sessions_speak_of_the_plan_not_of_facts(graph: CourseGraph) -> None:
+    sessions = simulate(graph, LearnerProgress(), today=date(2025, 1, 6), sessions_per_week=3)
+    assert "by then" not in sessions[0].pick.reason
+    balance = [s.pick.reason for s in sessions if s.pick.rule == "balance"]
+    assert balance and all("passed by then" in reason for reason in balance)

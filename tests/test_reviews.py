@@ -29,7 +29,7 @@ def learner(store, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     """A learner who passed transformer-1 (3 questions) and attention-mechanism-1
     (4 questions and a code card) this morning."""
     monkeypatch.setenv("TRACKER_NOW", PASSED_AT)
-    pass_lessons(store, ("transformer-1", PASSED_AT), ("attention-mechanism-1", "2025-03-01T09:05"))
+    pass_lessons(store, ("transformer-1", PASSED_AT), ("attention-mechanism-1", PASSED_AT))
     return store
 
 
@@ -210,6 +210,8 @@ def test_unknown_card_is_exit_2_with_one_line(learner, cli_run) -> None:  # noqa
 def test_card_must_be_a_number_and_rating_needs_a_card(learner, cli_run) -> None:  # noqa: ANN001
     result = cli_run("review", "abc", "--rating", "good")
     assert result.exit_code == 2 and "is not a valid integer" in result.output
+    result = cli_run("review", "99999999999999999999", "--rating", "good")
+    assert result.exit_code == 2 and "is not in the range" in result.output
     result = cli_run("review", "--rating", "good")
     assert result.exit_code == 2 and "--rating needs a CARD" in result.output
 
@@ -579,3 +581,15 @@ def test_rating_round_trip_on_postgresql(pg_url: str, cli_run, monkeypatch) -> N
         assert card_rows(store)[first]["lapses"] == 1 and again.state == "review"
     finally:
         store.close()
+
+
+def test_a_rating_cannot_go_back_in_time(learner, cli_run, monkeypatch) -> None:  # noqa: ANN001
+    a = card_id(learner, "transformer-1")
+    monkeypatch.setenv("TRACKER_NOW", "2025-03-01T10:00")
+    assert cli_run("review", str(a), "--rating", "good").exit_code == 0
+    before, logs = card_rows(learner), log_rows(learner)
+    monkeypatch.setenv("TRACKER_NOW", "2025-02-25T10:00")  # before the card's last review
+    result = cli_run("review", str(a), "--rating", "good")
+    assert result.exit_code == 2
+    assert "a rating cannot be dated before that" in result.stderr
+    assert card_rows(learner) == before and log_rows(learner) == logs

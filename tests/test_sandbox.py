@@ -577,3 +577,49 @@ def test_a_failing_runner_cancels_its_workers(
         )
     assert list(jobs.iterdir()) == []
     assert sandbox._descendants(sandbox._process_table(), os.getpid()) == {}
+
+
+class RecordingExecutor:
+    """Records each job's spec; the worker never runs, so every check fails."""
+
+    isolation = "test"
+
+    def __init__(self) -> None:
+        self.specs: dict[str, dict] = {}
+
+    def run(self, job_dir: Path, limits: Limits) -> RawRun:
+        spec = json.loads((Path(job_dir) / "job.json").read_text())
+        self.specs[spec["phase"]] = spec
+        return RawRun(returncode=1, wall_s=0.0, peak_rss_bytes=0, isolation=self.isolation)
+
+
+def test_memory_phases_run_on_the_cpu_whatever_the_device(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CUDA peak could only be read inside the learner's process: memory is RSS on the CPU."""
+    from tracker.resources import lessons_dir
+    from tracker.validation.runner import start_validation
+
+    monkeypatch.setattr(device_mod, "cuda_available", lambda: True)
+    executor = RecordingExecutor()
+    verdict = start_validation(
+        lessons_dir() / "flash-attention-3",
+        b"def flash_attention(q, k, v, causal=False, block_size=64):\n    return q\n",
+        device="cuda",
+        limits=Limits(timeout_s=5),
+        executor=executor,
+        seed=1,
+    ).result()
+    assert {phase: spec["device"] for phase, spec in executor.specs.items()} == {
+        "main": "cuda",
+        "memory_baseline": "cpu",
+        "memory": "cpu",
+    }
+    assert verdict.device == "cuda" and not verdict.passed
+
+
+def test_the_sandbox_is_here_where_it_is_expected() -> None:
+    """CI sets TRACKER_EXPECT_BWRAP=1: the sandbox tests must run there, not skip."""
+    if os.environ.get("TRACKER_EXPECT_BWRAP") != "1":
+        pytest.skip("TRACKER_EXPECT_BWRAP is not set")
+    assert sandbox.bubblewrap_works(), "bubblewrap is expected but cannot create a sandbox"

@@ -51,6 +51,9 @@ def system_timezone_name() -> str:
     return "UTC"
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9000  # room for every day boundary and interval arithmetic
+
+
 def parse_instant(text: str, tz: tzinfo) -> datetime:
     """An ISO 8601 datetime as an aware UTC instant; no offset means ``tz``.
 
@@ -65,6 +68,8 @@ def parse_instant(text: str, tz: tzinfo) -> datetime:
             parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ConfigError(f"not an ISO 8601 datetime: {text!r}") from exc
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ConfigError(f"{text!r} is out of range: use a year from {MIN_YEAR} to {MAX_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)

@@ -33,11 +33,11 @@ def config_path() -> Path:
 
 def _parse_int(low: int, high: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError("expected a whole number")
         try:
             number = int(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError("expected a whole number") from None
         if not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -50,7 +50,7 @@ def _parse_float(low: float, high: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError("expected a number") from None
         if not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -93,6 +93,8 @@ def _parse_channels(value: Any) -> list[str]:
 
 
 def _parse_text(value: Any) -> str:
+    if isinstance(value, list | dict):
+        raise ValueError("expected text")
     text = str(value).strip()
     if not text:
         raise ValueError("must not be empty")
@@ -230,10 +232,13 @@ def set_value(key: str, value: str, path: Path | None = None) -> Any:
     parsed = parse_value(key, value)
     raw = read_file(path)
     raw[key] = parsed
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     return parsed
 
 

@@ -98,6 +98,7 @@ class Pick:
     path_done: bool = False
     concept_depth: int = 0  # the learner's depth in the lesson's concept before it
     basis_planned: bool = False  # the basis is an earlier session of the plan, not a fact yet
+    later: bool = False  # a later session of the plan: counts include the sessions before it
 
     @property
     def reason(self) -> str:
@@ -269,6 +270,8 @@ def simulate(
             break
         if pick.basis is not None and pick.basis not in real:
             pick = replace(pick, basis_planned=True)
+        if index > 0:
+            pick = replace(pick, later=True)
         day = session_day(index, today, sessions_per_week)
         planned.append(PlannedSession(index=index, day=day, pick=pick))
         progress = advance(progress, pick.lesson, day)
@@ -307,8 +310,9 @@ def describe(pick: Pick) -> str:
             return f"{lesson.id} starts the main path and needs nothing you have not done"
         return f"{passed}; {lesson.id} builds on it"
     if pick.rule == BALANCE:
-        lead = "main path done; " if pick.path_done else ""
-        share = f"{pick.category_passed} of {pick.category_total} lessons passed"
+        by_then = " by then" if pick.later else ""
+        lead = f"main path done{by_then}; " if pick.path_done else ""
+        share = f"{pick.category_passed} of {pick.category_total} lessons passed{by_then}"
         text = f"{lead}{lesson.category} is your least-covered category ({share})"
         if pick.basis is not None:
             text += f"; builds on {pick.basis}"

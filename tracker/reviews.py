@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.db.models import Lesson, ReviewCard, ReviewLog
-from tracker.errors import CardNotFound, CardNotRatable, InvalidRating
+from tracker.errors import CardNotFound, CardNotRatable, InvalidRating, UsageError
 
 RATINGS = ("again", "hard", "good", "easy")  # position + 1 is the fsrs.Rating value
 STATES = {1: "learning", 2: "review", 3: "relearning"}  # fsrs.State values
@@ -219,6 +219,13 @@ def _record_rating(
     from tracker.scheduling import apply_card, card_from_row, review, scheduler_for
 
     clock = settings.clock
+    # The log is a ledger the schedule is replayed from: it only moves forward in time.
+    latest = max(row.created_at, row.last_review or row.created_at)
+    if now < latest:
+        raise UsageError(
+            f"card {row.id} was last changed at {latest.astimezone(clock.tz):%Y-%m-%d %H:%M}; "
+            "a rating cannot be dated before that (check TRACKER_NOW)"
+        )
     scheduler = scheduler_for(session, learner_id=row.learner_id, settings=settings)
     previous_due, previous_state = row.due, row.state
     card, _ = review(

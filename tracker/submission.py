@@ -123,6 +123,8 @@ def read_source(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise UsageError(f"{path} is a directory; submit one Python file")
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise UsageError(f"{path} is not a regular file; submit one Python file")
         with path.open("rb") as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except FileNotFoundError:
@@ -261,7 +263,7 @@ def record_submission(
         )
         session.add(row)
         session.flush()
-        if verdict.passed:
+        if verdict.passed and not prepared.for_review:  # a review is logged on its card
             lesson = session.get(Lesson, lesson_id)
             if lesson is None:  # pragma: no cover - the store syncs lessons on open
                 raise LessonNotFound(f"lesson {lesson_id!r} is not in the database")

@@ -28,7 +28,9 @@ def _short(text: str, width: int = 72) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cards.")
+@click.option(
+    "--limit", type=click.IntRange(1, 2**63 - 1), default=None, help="Only the first N cards."
+)
 @click.pass_context
 def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     """List review cards due by the end of today (your day boundary), oldest first.
@@ -150,7 +152,7 @@ def _session(store, cards: list) -> None:  # noqa: ANN001
 
 
 @click.command()
-@click.argument("card_id", metavar="[CARD]", type=int, required=False)
+@click.argument("card_id", metavar="[CARD]", type=click.IntRange(1, 2**63 - 1), required=False)
 @click.option("--rating", "-r", metavar="RATING", default=None, help=f"Rate CARD: {RATING_HELP}.")
 @click.option("--json", "as_json", is_flag=True, help="With --rating: print the result as JSON.")
 @click.pass_context

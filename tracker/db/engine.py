@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,9 @@ def create_engine_for(location: DatabaseLocation, *, foreign_keys: bool = True) 
             raise DatabaseUnavailable(
                 "PostgreSQL needs psycopg: pip install 'tracker[postgres]'"
             ) from exc
-    engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # URL.create, not the URL string: a path may hold "?", "#" or "%".
+    url = URL.create("sqlite+pysqlite", database=str(location.sqlite_path))
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:

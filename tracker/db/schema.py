@@ -8,6 +8,7 @@ the migration scripts, so this constant cannot drift from migrations/.
 from __future__ import annotations
 
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -141,7 +142,7 @@ def backup_sqlite(path: Path, *, destination: Path | None = None, label: str = "
                 f"{path.stem}.{label}-{stamp}-{counter}{path.suffix or '.db'}"
             )
             counter += 1
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    source = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True)
     target = sqlite3.connect(destination)
     try:
         source.backup(target)

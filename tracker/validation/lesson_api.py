@@ -19,6 +19,7 @@ An exercise lesson folder holds, besides lesson.toml and lesson.md:
 - ``checks.py``: trusted; runs in the tracker's process (torch imported). It defines::
 
       PHASES: tuple[str, ...] = ("main",)          # optional; one worker run per phase
+      PHASE_DEVICES: dict[str, str] = {}           # optional; e.g. {"memory": "cpu"}
       def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]
       def judge(inputs: dict[str, dict[str, torch.Tensor]],
                 results: dict[str, PhaseResult], device: str) -> list[CheckResult]
@@ -56,6 +57,5 @@ class PhaseResult:
     outputs: dict[str, Any] = field(default_factory=dict)  # name -> torch.Tensor (CPU)
     notes: dict[str, str] = field(default_factory=dict)
     peak_rss_bytes: int = 0  # the worker's peak RSS from wait4(), measured by the runner
-    device_peak_bytes: int | None = None  # cuda: torch.cuda.max_memory_allocated in the worker
     wall_s: float = 0.0
     error: str | None = None  # set by the runner: timeout, memory limit, crash, syntax error

@@ -273,9 +273,6 @@ def phase_result(job_dir: Path, raw: RawRun, limits: Limits) -> PhaseResult:
         return result
     if isinstance(parsed, dict):
         result.notes = {str(k): str(v) for k, v in parsed.items()}
-    peak = result.notes.pop("__cuda_peak_bytes__", None)
-    if peak is not None and peak.isdigit():
-        result.device_peak_bytes = int(peak)
     if limits.memory_bytes is not None and any(
         marker in note for note in result.notes.values() for marker in MEMORY_NOTE_MARKERS
     ):
@@ -343,6 +340,7 @@ class PendingValidation:
         self.late = bool(getattr(executor, "late_inputs", False))
         self.probe = (lesson_dir / "probe.py").read_bytes()
         self.phases = declared_phases(lesson_dir / "checks.py")
+        self.phase_devices: dict[str, str] = {}  # checks.PHASE_DEVICES, once loaded
         # One intra-op thread per worker: the probes' tensors are small, and OpenMP
         # threads that spin-wait on a busy machine cost more than they save.
         self.threads = 1
@@ -372,7 +370,8 @@ class PendingValidation:
         tmp = job.path / ".inputs.safetensors.tmp"
         save_file(tensors, str(tmp))
         os.replace(tmp, job.path / "inputs.safetensors")
-        spec = {"phase": job.phase, "device": self.device, "threads": self.threads}
+        device = self.phase_devices.get(job.phase, self.device)
+        spec = {"phase": job.phase, "device": device, "threads": self.threads}
         _write_atomic(job.path / "job.json", json.dumps(spec).encode())
         job.spec_written = True
         if job.future is None:
@@ -402,6 +401,9 @@ class PendingValidation:
         ok = False
         try:
             checks = load_checks(self.lesson_dir)
+            self.phase_devices = {
+                str(k): str(v) for k, v in getattr(checks, "PHASE_DEVICES", {}).items()
+            }
             phases = tuple(getattr(checks, "PHASES", ("main",)))
             for phase in [p for p in self.jobs if p not in phases]:  # PHASES was not a literal
                 job = self.jobs.pop(phase)
@@ -451,7 +453,6 @@ class PendingValidation:
                 phase: {
                     "wall_s": round(r.wall_s, 3),
                     "peak_rss_bytes": r.peak_rss_bytes,
-                    **({"device_peak_bytes": r.device_peak_bytes} if r.device_peak_bytes else {}),
                 }
                 for phase, r in results.items()
             },

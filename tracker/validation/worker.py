@@ -121,9 +121,6 @@ def run_job(job: Path) -> int:
         for k, v in outputs.items()
         if isinstance(v, torch.Tensor)
     }
-    if spec["device"] == "cuda" and torch.cuda.is_available():
-        notes = dict(notes)
-        notes["__cuda_peak_bytes__"] = str(torch.cuda.max_memory_allocated())
     save_file(tensors, str(out / "outputs.safetensors"))
     clean = {str(k)[:200]: str(v)[:MAX_NOTE_CHARS] for k, v in list(notes.items())[:MAX_NOTES]}
     (out / "notes.json").write_text(json.dumps(clean))
