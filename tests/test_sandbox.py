@@ -623,3 +623,28 @@ def test_the_sandbox_is_here_where_it_is_expected() -> None:
     if os.environ.get("TRACKER_EXPECT_BWRAP") != "1":
         pytest.skip("TRACKER_EXPECT_BWRAP is not set")
     assert sandbox.bubblewrap_works(), "bubblewrap is expected but cannot create a sandbox"
+
+
+def test_a_stocked_seed_is_used_once_and_replaced() -> None:
+    """`tracker serve` makes the next inputs ahead of time; each seed serves one validation."""
+    from tracker.resources import lessons_dir
+    from tracker.validation.runner import InputStock, load_checks, start_validation
+
+    lesson = lessons_dir() / "attention-mechanism-1"
+    stock = InputStock()
+    stock.refill(lesson)
+    executor = RecordingExecutor()
+    executor.input_stock = stock
+    first = stock._ready[lesson.resolve()][1]
+    verdict = start_validation(
+        lesson, b"x = 1\n", device="cpu", limits=Limits(timeout_s=5), executor=executor
+    ).result()
+    assert verdict.seed == first and not verdict.passed
+    deadline = time.monotonic() + 30
+    while lesson.resolve() not in stock._ready:  # refilled in the background
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert stock.take(lesson, object()) is None  # made by another checks module: not used
+    stock.refill(lesson)
+    seed, inputs = stock.take(lesson, load_checks(lesson))
+    assert set(inputs) == {"main"} and stock.take(lesson, load_checks(lesson)) is None

@@ -29,6 +29,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -300,6 +301,42 @@ def _error_from_json(data: bytes, limits: Limits) -> str:
     return message[:500]
 
 
+class InputStock:
+    """Inputs made ahead of time, one random seed per lesson, for ``tracker serve``.
+
+    A warm submit would otherwise wait for ``make_inputs`` (30 ms for
+    multi-head-attention-2); the server makes the next validation's inputs
+    while it is idle instead. The seed stays in this process until it is used.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: dict[Path, tuple[ModuleType, int, dict[str, dict[str, Any]]]] = {}
+
+    def take(self, lesson_dir: Path, checks: ModuleType) -> tuple[int, dict[str, Any]] | None:
+        """A stocked (seed, inputs by phase) made by this very checks module, else None."""
+        with self._lock:
+            stocked = self._ready.pop(lesson_dir.resolve(), None)
+        if stocked is None or stocked[0] is not checks:
+            return None
+        return stocked[1], stocked[2]
+
+    def refill(self, lesson_dir: Path) -> None:
+        checks = load_checks(lesson_dir)
+        seed = secrets.randbelow(2**31)
+        phases = tuple(getattr(checks, "PHASES", ("main",)))
+        inputs = {phase: checks.make_inputs(phase, seed) for phase in phases}
+        with self._lock:
+            self._ready[lesson_dir.resolve()] = (checks, seed, inputs)
+
+    def refill_later(self, lesson_dir: Path) -> None:
+        def refill() -> None:
+            with contextlib.suppress(Exception):  # a broken lesson shows on its next submit
+                self.refill(lesson_dir)
+
+        threading.Thread(target=refill, name="input-stock", daemon=True).start()
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -327,7 +364,7 @@ class PendingValidation:
         device: str,
         limits: Limits,
         executor: Executor,
-        seed: int,
+        seed: int | None,
         started: float,
     ) -> None:
         self.lesson_dir = lesson_dir
@@ -335,7 +372,11 @@ class PendingValidation:
         self.device = device
         self.limits = limits
         self.executor = executor
-        self.seed = seed
+        # Without a seed: the executor's stock of ready inputs (warm), else a fresh one.
+        self.stock: InputStock | None = (
+            getattr(executor, "input_stock", None) if seed is None else None
+        )
+        self.seed = secrets.randbelow(2**31) if seed is None else seed
         self.started = started
         self.late = bool(getattr(executor, "late_inputs", False))
         self.probe = (lesson_dir / "probe.py").read_bytes()
@@ -410,9 +451,14 @@ class PendingValidation:
                 with contextlib.suppress(OSError):
                     _write_atomic(job.path / "job.json", b'{"cancel": true}')
                 self.jobs[f"_unused_{phase}"] = job
-            inputs = {}
+            stocked = self.stock.take(self.lesson_dir, checks) if self.stock else None
+            if stocked is not None:
+                self.seed, inputs = stocked
+            else:
+                inputs = {phase: checks.make_inputs(phase, self.seed) for phase in phases}
+            if self.stock is not None:
+                self.stock.refill_later(self.lesson_dir)
             for phase in phases:
-                inputs[phase] = checks.make_inputs(phase, self.seed)
                 job = self.jobs.get(phase) or self._start(phase, early=False)
                 self._write_spec(job, inputs[phase])
             raws = {phase: self.jobs[phase].future.result() for phase in phases}
@@ -485,7 +531,7 @@ def start_validation(
         device=device,
         limits=limits,
         executor=executor,
-        seed=secrets.randbelow(2**31) if seed is None else seed,
+        seed=seed,
         started=started,
     )
 

@@ -37,6 +37,7 @@ from tracker.errors import EnvironmentProblem, TrackerError
 from tracker.validation import sandbox
 from tracker.validation.device import nvidia_driver_present
 from tracker.validation.execution import Limits, RawRun
+from tracker.validation.runner import InputStock
 from tracker.validation.warm import (
     MAX_MESSAGE_BYTES,
     WarmPaths,
@@ -246,6 +247,7 @@ class WarmServer:
         self.zygote = Zygote(paths.spool, sandboxed=sandboxed, log=log)
         self._lock = threading.Lock()
         self._submit_lock = threading.Lock()  # a handed-off submit swaps the process's env
+        self.input_stock = InputStock()
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._owner = False
@@ -278,7 +280,9 @@ class WarmServer:
         listener.listen(16)
         listener.settimeout(0.5)
         self._listener = listener
-        threading.Thread(target=_preload, name="preload", daemon=True).start()
+        threading.Thread(
+            target=_preload, args=(self.input_stock,), name="preload", daemon=True
+        ).start()
 
     def serve_forever(self) -> None:
         assert self._listener is not None
@@ -483,6 +487,7 @@ class _LocalExecutor:
         self.server = server
         self.isolation = server.isolation
         self.job_root = server.paths.spool
+        self.input_stock = server.input_stock
 
     def run(self, job_dir: Path, limits: Limits) -> RawRun:
         job_dir = Path(job_dir)
@@ -513,7 +518,7 @@ def raw_fields(reply: dict[str, Any], limits: Limits, outside_wall: float) -> di
     }
 
 
-def _preload() -> None:
+def _preload(stock: InputStock) -> None:
     """Import what ``validate`` needs (torch, for inputs and judging) before the first submit."""
     # Judging here must not steal the cores the learner's child runs on: one
     # thread, and no OpenMP workers spinning between ops (read at libgomp start).
@@ -530,6 +535,7 @@ def _preload() -> None:
         for checks in sorted(lessons_dir().glob("*/checks.py")):
             with contextlib.suppress(Exception):
                 load_checks(checks.parent)
+                stock.refill(checks.parent)
 
 
 def request_quietly(path: Path) -> bool:
