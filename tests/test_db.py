@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -321,3 +324,38 @@ def test_a_path_with_url_characters_is_that_very_file(tmp_path: Path, cli_run) -
     backup = tmp_path / "copy.sqlite"
     assert cli_run("--db", str(odd), "db", "backup", str(backup)).exit_code == 0
     assert backup.stat().st_size > 0
+
+
+def _concurrently(
+    commands: list[list[str]], env: dict[str, str]
+) -> list[subprocess.CompletedProcess]:
+    processes = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for c in commands
+    ]
+    results = []
+    for process, command in zip(processes, commands, strict=True):
+        out, err = process.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(command, process.returncode, out, err))
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_concurrent_first_commands_and_checkins_on_postgresql(pg_url: str) -> None:
+    """Writers read before they insert: PostgreSQL serialises them like SQLite's lock."""
+    from sqlalchemy import create_engine, text
+
+    env = {**os.environ, "TRACKER_DB": pg_url, "TRACKER_NOW": "2025-05-05T09:00"}
+    tracker = [sys.executable, "-m", "tracker"]
+    results = _concurrently([[*tracker, "checkin", "--json"]] * 4, env)
+    assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
+    created = [r for r in results if "created a new tracker database" in r.stderr]
+    assert len(created) == 1
+    results = _concurrently([[*tracker, "learn", "transformer-1", "--yes"]] * 3, env)
+    assert [r.returncode for r in results] == [0] * 3, [r.stderr for r in results]
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM checkins")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM progress")).scalar() == 1
+    engine.dispose()

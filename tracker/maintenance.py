@@ -117,4 +117,5 @@ def upgrade_database(db: str | None) -> str:
         if state.revision == HEAD_REVISION:
             return f"schema already at head ({HEAD_REVISION})"
         check_upgradable(state, location)
-        return upgrade_schema(location, state.revision).describe()
+        report = upgrade_schema(location, state.revision)
+        return report.describe() if report else f"schema already at head ({HEAD_REVISION})"

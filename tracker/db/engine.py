@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from tracker.db.location import (  # noqa: F401 - re-exported: the engine's call
 from tracker.errors import DatabaseUnavailable, TrackerError
 
 BUSY_TIMEOUT_MS = 5000
+WRITE_LOCK_KEY = 0x747261636B6572  # "tracker": the PostgreSQL advisory lock of writers
 _WRITE = "tracker_write"
 
 
@@ -66,10 +67,22 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{_WRITE: True})
 
 
+def take_write_lock(connection: Connection) -> None:
+    """PostgreSQL's counterpart of SQLite's BEGIN IMMEDIATE: one writer at a time.
+
+    Writes read before they insert (is there a check-in today? progress for this
+    lesson?); two concurrent writers would both read "no" and one would then fail
+    on a unique constraint. A transaction-scoped advisory lock serialises them.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One write = one transaction: committed on success, rolled back on any error."""
     with Session(writer(engine), expire_on_commit=False) as session, session.begin():
+        take_write_lock(session.connection())
         yield session
 
 

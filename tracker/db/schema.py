@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from tracker.db.engine import DatabaseLocation, create_engine_for, writer
+from tracker.db.engine import DatabaseLocation, create_engine_for, take_write_lock, writer
 from tracker.errors import DatabaseUnavailable
 
 REVISIONS = ("0001", "0002")
@@ -45,27 +45,29 @@ class UpgradeReport:
 
 def read_schema_state(engine: Engine) -> SchemaState:
     with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            names = {
-                row[0]
-                for row in conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return schema_state(conn)
+
+
+def schema_state(conn: Connection) -> SchemaState:
+    if conn.dialect.name == "sqlite":
+        names = {
+            row[0]
+            for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    else:
+        names = {
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
                 )
-            }
-        else:
-            names = {
-                row[0]
-                for row in conn.execute(
-                    text(
-                        "SELECT table_name FROM information_schema.tables "
-                        "WHERE table_schema = current_schema()"
-                    )
-                )
-            }
-        revision = None
-        if "alembic_version" in names:
-            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-        return SchemaState(revision=revision, has_tables=bool(names - {"alembic_version"}))
+            )
+        }
+    revision = None
+    if "alembic_version" in names:
+        revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return SchemaState(revision=revision, has_tables=bool(names - {"alembic_version"}))
 
 
 def ensure_schema(engine: Engine, location: DatabaseLocation) -> UpgradeReport | None:
@@ -101,8 +103,11 @@ def alembic_config():  # -> alembic.config.Config; untyped to keep alembic off t
 
 def upgrade_schema(
     location: DatabaseLocation, from_revision: str | None, target: str = "head"
-) -> UpgradeReport:
-    """Run the migrations in one transaction (SQLite: with a backup first, foreign keys off)."""
+) -> UpgradeReport | None:
+    """Run the migrations in one transaction (SQLite: with a backup first, foreign keys off).
+
+    None when another process brought the schema to head first.
+    """
     from alembic import command
 
     backup = None
@@ -111,6 +116,9 @@ def upgrade_schema(
     engine = create_engine_for(location, foreign_keys=False)
     try:
         with writer(engine).connect() as conn, conn.begin():
+            take_write_lock(conn)
+            if schema_state(conn).revision == HEAD_REVISION and target == "head":
+                return None  # another process did it while this one waited for the lock
             config = alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, target)
