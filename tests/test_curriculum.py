@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -205,3 +206,79 @@ def test_an_unchanged_curriculum_is_not_loaded_again(
 
     monkeypatch.setattr("tracker.curriculum.loader.load_curriculum", must_not_load)
     open_store().close()
+
+
+def test_cards_follow_their_questions_when_a_lesson_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_path: Path
+) -> None:
+    import tomllib
+
+    import tomli_w
+
+    from tracker.db.models import Lesson
+    from tracker.due import count_due
+    from tracker.progress import record_passed_lesson
+    from tracker.store import open_store
+
+    root = _copy_lessons(tmp_path)
+    monkeypatch.setattr("tracker.resources.lessons_dir", lambda: root)
+    store = open_store()
+    now = store.now()
+    with store.write() as session:
+        for lesson_id in ("transformer-1", "red-teaming-1"):
+            record_passed_lesson(
+                session,
+                learner_id=store.learner_id,
+                lesson=session.get(Lesson, lesson_id),
+                kind="study",
+                completed_at=now,
+                local_date=store.clock.local_day(now),
+            )
+    store.close()
+
+    def cards() -> dict[str, tuple[int, int]]:
+        """prompt (or lesson:index for orphans) -> (card id, suspended)."""
+        with sqlite3.connect(db_path) as conn:
+            rows = conn.execute(
+                "SELECT c.id, c.question_index, c.suspended, l.questions_json, l.id "
+                "FROM review_cards c JOIN lessons l ON l.id = c.lesson_id ORDER BY c.id"
+            ).fetchall()
+        found = {}
+        for card, index, suspended, questions, lesson in rows:
+            prompts = [q["prompt"] for q in json.loads(questions)]
+            key = prompts[index] if 0 <= index < len(prompts) else f"{lesson}:orphan{card}"
+            found[key] = (card, suspended)
+        return found
+
+    before = cards()
+    path = root / "transformer-1" / "lesson.toml"
+    data = tomllib.loads(path.read_text())
+    first, second, third = data["questions"][:3]
+    data["questions"] = [third, second, {"prompt": "A new question?", "answer": "Yes."}]
+    path.write_text(tomli_w.dumps(data))  # first removed, the others swapped, one added
+    shutil.rmtree(root / "red-teaming-1")
+    curriculum = root / "curriculum.toml"
+    curriculum.write_text(
+        curriculum.read_text().replace(
+            '[[concepts]]\nid = "red-teaming"\ntitle = "Red teaming"\ncategory = "safety"\n', ""
+        )
+    )
+    store = open_store()
+    after = cards()
+    assert after[third["prompt"]] == (before[third["prompt"]][0], 0)  # same card, same history
+    assert after[second["prompt"]] == (before[second["prompt"]][0], 0)
+    assert after["A new question?"][1] == 0 and after["A new question?"][0] not in {
+        card for card, _ in before.values()
+    }
+    orphan = [key for key in after if key.startswith("transformer-1:orphan")]
+    assert orphan == [f"transformer-1:orphan{before[first['prompt']][0]}"]
+    assert after[orphan[0]][1] == 1  # suspended, not shown with a stale prompt
+    with sqlite3.connect(db_path) as conn:
+        suspended = conn.execute(
+            "SELECT count(*), sum(suspended) FROM review_cards WHERE lesson_id = 'red-teaming-1'"
+        ).fetchone()
+    assert suspended[0] > 0 and suspended[0] == suspended[1]  # kept, but retired with the lesson
+    with store.read() as session:
+        due = count_due(session=session, learner_id=store.learner_id, until=store.now())
+    assert due == 3  # transformer-1's three live questions, nothing stale
+    store.close()

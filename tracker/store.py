@@ -98,7 +98,7 @@ def sync_if_changed(store: Store) -> None:
 
     curriculum = load_curriculum()
     with store.write() as session:
-        sync_curriculum(session, curriculum)
+        sync_curriculum(session, curriculum, now=store.now())
 
 
 def learner_id_for(store: Store, name: str) -> int:

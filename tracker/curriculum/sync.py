@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.curriculum.cards import reconcile_question_cards, set_lesson_cards_suspended
 from tracker.curriculum.fingerprint import (  # noqa: F401 - re-exported
     FINGERPRINT_KEY,
     needs_sync,
@@ -51,7 +53,9 @@ def _content_hash(spec: LessonSpec) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def sync_curriculum(session: Session, curriculum: Curriculum) -> SyncReport:
+def sync_curriculum(
+    session: Session, curriculum: Curriculum, *, now: datetime | None = None
+) -> SyncReport:
     """Upsert the curriculum inside the caller's transaction."""
     report = SyncReport()
     concepts = {c.id: c for c in session.scalars(select(Concept))}
@@ -88,6 +92,8 @@ def sync_curriculum(session: Session, curriculum: Curriculum) -> SyncReport:
             and not row.retired
         ):
             continue
+        old_questions = None if row is None else row.questions_json
+        was_retired = row is not None and row.retired
         if row is None:
             row = Lesson(id=spec.id)
             session.add(row)
@@ -107,9 +113,21 @@ def sync_curriculum(session: Session, curriculum: Curriculum) -> SyncReport:
         row.prerequisites = [
             LessonPrerequisite(concept_id=r.concept, depth=r.depth) for r in spec.requires
         ]
+        if old_questions is not None:  # learners may hold cards of this lesson
+            if was_retired:
+                set_lesson_cards_suspended(session, lesson_id=spec.id, suspended=False)
+            reconcile_question_cards(
+                session,
+                lesson_id=spec.id,
+                concept_id=spec.concept,
+                old_json=old_questions,
+                new_json=row.questions_json,
+                now=now or datetime.now(UTC),
+            )
     for lesson_id, row in lessons.items():
         if lesson_id not in curriculum.lessons and not row.retired:
             row.retired = True
+            set_lesson_cards_suspended(session, lesson_id=lesson_id, suspended=True)
             report.retired.append(lesson_id)
 
     meta = session.get(Meta, FINGERPRINT_KEY)
