@@ -70,9 +70,13 @@ def warm_paths(location: DatabaseLocation) -> WarmPaths:
     if location.sqlite_path is not None:
         db = location.sqlite_path
         return WarmPaths(db.with_name(db.name + ".sock"), db.with_name(db.name + ".spool"))
+    import warnings
+
     import platformdirs
 
-    runtime = Path(platformdirs.user_runtime_dir("tracker"))
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs warns, we fall back
+        warnings.simplefilter("ignore")
+        runtime = Path(platformdirs.user_runtime_dir("tracker"))
     root = runtime if runtime.parent.is_dir() else Path(platformdirs.user_data_dir("tracker"))
     key = hashlib.sha256(location.describe().encode()).hexdigest()[:12]
     return WarmPaths(root / f"pg-{key}.sock", root / f"pg-{key}.spool")
