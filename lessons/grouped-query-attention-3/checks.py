@@ -4,8 +4,10 @@ Three configurations share one d_model = 128 and 8 query heads (d_head = 16):
 GQA with 2 K/V heads, MQA with 1, and plain MHA with 8; W_K and W_V must be the
 smaller nn.Linear(d_model, num_kv_heads * d_head). On disagreement, ``_variant``
 recomputes with common mistakes (K/V heads tiled instead of interleaved, no
-scaling, keys and values swapped, no W_O, inverted or ignored mask) and names
-the match.
+scaling, keys and values swapped, no W_O, inverted or ignored mask, a causal
+mask of its own instead of the one passed in) and names the match. Masks: a 0/1
+causal mask, and bool padding masks of shape (batch, 1, 1, seq_k) on self- and
+cross-attention (seq_q != seq_k), so code that ignores the mask's values fails.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tracker.validation.judging import (
     Mistake,
     Outputs,
     compare,
+    describe_shape,
     diagnose,
     explain,
     fail_all,
@@ -73,7 +76,22 @@ MISTAKES = (
         "the mask has no effect: set scores where mask == 0 to -inf before the softmax",
         "mask",
     ),
+    Mistake(
+        "mask_own_causal",
+        "the mask was not applied as given: a causal mask is used (is_causal=True or a "
+        "triu of its own) whenever a mask is passed; apply the mask itself: "
+        "scores.masked_fill(mask == 0, float('-inf')), or attn_mask=mask.bool()",
+        "mask",
+    ),
 )
+MASK_CASES = {  # case: how a message describes its mask
+    "causal": f"a 0/1 causal mask of shape {describe_shape((SEQ, SEQ))}",
+    "pad": f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ))}",
+    "padcross": (
+        f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ_K))} on "
+        f"cross-attention (seq_q = {SEQ_Q}, seq_k = {SEQ_K})"
+    ),
+}
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
@@ -89,6 +107,15 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
         "cv": randn(BATCH, SEQ_K, D_MODEL),
         "mask_causal": torch.tril(torch.ones(SEQ, SEQ, dtype=torch.int64)),
     }
+    # Padding masks, (batch, 1, 1, seq_k), True keeps: no causal pattern, every row keeps
+    # some keys, and each batch element hides different ones.
+    pad = torch.ones(BATCH, 1, 1, SEQ, dtype=torch.bool)
+    pad[0, ..., -2:] = False
+    pad[1, ..., :3] = False
+    padcross = torch.ones(BATCH, 1, 1, SEQ_K, dtype=torch.bool)
+    padcross[0, ..., -3:] = False
+    padcross[1, ..., :2] = False
+    inputs["mask_pad"], inputs["mask_padcross"] = pad, padcross
     for config, kv in CONFIGS.items():
         inputs[f"{config}.config"] = torch.tensor([D_MODEL, NUM_HEADS, kv], dtype=torch.int64)
         for name in LAYERS:
@@ -104,6 +131,8 @@ def _cases(data: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, ...]]
         "self": (x, x, x),
         "cross": (data["cq"], data["ck"], data["cv"]),
         "causal": (x, x, x, data["mask_causal"]),
+        "pad": (x, x, x, data["mask_pad"]),
+        "padcross": (data["cq"], data["ck"], data["cv"], data["mask_padcross"]),
     }
 
 
@@ -145,6 +174,8 @@ def _variant(
         scores = scores / math.sqrt(d)
     elif "no_scale" not in mistakes:
         scores = scores / math.sqrt(D_HEAD)
+    if mask is not None and "mask_own_causal" in mistakes:
+        mask = torch.tril(torch.ones(sq, K.shape[1], dtype=torch.bool))
     if mask is not None and "mask_ignored" not in mistakes:
         hide = (mask != 0) if "mask_inverted" in mistakes else (mask == 0)
         scores = scores.masked_fill(hide, float("-inf"))
@@ -183,6 +214,8 @@ def judge(
         "self": (BATCH, SEQ, D_MODEL),
         "cross": (BATCH, SEQ_Q, D_MODEL),
         "causal": (BATCH, SEQ, D_MODEL),
+        "pad": (BATCH, SEQ, D_MODEL),
+        "padcross": (BATCH, SEQ_Q, D_MODEL),
     }
     expected: dict[str, torch.Tensor] = {}
     actual: dict[str, torch.Tensor] = {}
@@ -230,41 +263,12 @@ def judge(
         else CheckResult("output_shape", True, "outputs are (batch, seq_q, d_model)")
     )
     gqa_ok = ok(["gqa.self.out", "gqa.cross.out"])
-    found = None if gqa_ok and ok(["gqa.causal.out"]) else diagnosis("gqa")
+    mask_keys = [f"gqa.{c}.out" for c in MASK_CASES]
+    found = None if gqa_ok and ok(mask_keys) else diagnosis("gqa")
     main_found = tuple(m for m in found or () if m.group != "mask")
     mask_found = tuple(m for m in found or () if m.group == "mask")
-    if gqa_ok:
-        checks.append(
-            CheckResult(
-                "numbers_float64", True, "GQA (8 query heads, 2 K/V heads) matches the reference"
-            )
-        )
-    else:
-        advice = (
-            explain(main_found)
-            if main_found
-            else (
-                "output differs from the reference: check the K/V head grouping, the scaling, "
-                "keys versus values and W_O"
-            )
-        )
-        checks.append(CheckResult("numbers_float64", False, advice))
-    if ok(["gqa.causal.out"]):
-        checks.append(CheckResult("masking", True, "a 0/1 causal mask hides the future"))
-    elif "gqa.causal.out" not in actual:
-        checks.append(
-            CheckResult(
-                "masking", False, f"with a 0/1 causal mask the output {got.why('gqa.causal.out')}"
-            )
-        )
-    else:
-        checks.append(
-            CheckResult(
-                "masking",
-                False,
-                explain(mask_found) if mask_found else "masked outputs differ from the reference",
-            )
-        )
+    checks.append(_numbers(got, actual, expected, gqa_ok, main_found))
+    checks.append(_masking(got, actual, expected, gqa_ok, mask_found))
     for config, check, label in (
         ("mqa", "multi_query", "num_kv_heads = 1 (MQA)"),
         ("mha", "multi_head", f"num_kv_heads = {NUM_HEADS} (MHA)"),
@@ -317,3 +321,84 @@ def judge(
             )
         )
     return checks
+
+
+def _first_failure(
+    actual: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], keys: list[str]
+) -> tuple[str, str | None] | None:
+    """The first of ``keys`` missing or off under FLOAT64, with the comparison (None: missing)."""
+    for key in keys:
+        if key not in actual:
+            return key, None
+        comparison = compare(actual[key], expected[key], FLOAT64)
+        if not comparison.ok:
+            return key, comparison.describe()
+    return None
+
+
+def _numbers(
+    got: Outputs,
+    actual: dict[str, torch.Tensor],
+    expected: dict[str, torch.Tensor],
+    gqa_ok: bool,
+    found: tuple[Mistake, ...],
+) -> CheckResult:
+    name = "numbers_float64"
+    if gqa_ok:
+        return CheckResult(name, True, "GQA (8 query heads, 2 K/V heads) matches the reference")
+    failure = _first_failure(actual, expected, ["gqa.self.out", "gqa.cross.out"])
+    key, detail = failure if failure else ("gqa.self.out", "")
+    case = key.split(".")[1]
+    if detail is None:
+        return CheckResult(
+            name, False, f"GQA {case}-attention: no output to compare: it {got.why(key)}"
+        )
+    where = f"GQA {case}-attention: output {detail}"
+    if found:
+        return CheckResult(name, False, f"{explain(found)} ({where})")
+    return CheckResult(
+        name,
+        False,
+        f"output differs from the reference ({where}): check the K/V head grouping, "
+        "the scaling, keys versus values and W_O",
+    )
+
+
+def _masking(
+    got: Outputs,
+    actual: dict[str, torch.Tensor],
+    expected: dict[str, torch.Tensor],
+    gqa_ok: bool,
+    found: tuple[Mistake, ...],
+) -> CheckResult:
+    name = "masking"
+    failure = _first_failure(actual, expected, [f"gqa.{c}.out" for c in MASK_CASES])
+    if failure is None:
+        return CheckResult(
+            name,
+            True,
+            "a 0/1 causal mask and bool (batch, 1, 1, seq_k) padding masks, on self- and "
+            "cross-attention, hide exactly the positions where mask == 0",
+        )
+    key, detail = failure
+    what = MASK_CASES[key.split(".")[1]]
+    if detail is None:
+        return CheckResult(
+            name,
+            False,
+            f"with {what} the output {got.why(key)}: accept 0/1 and bool masks that "
+            "broadcast against the scores (batch, num_heads, seq_q, seq_k)",
+        )
+    where = f"with {what}: output {detail}"
+    if found:
+        return CheckResult(name, False, f"{explain(found)} ({where})")
+    if not gqa_ok:
+        return CheckResult(
+            name, False, f"masked outputs differ too ({where}); fix numbers_float64 first"
+        )
+    return CheckResult(
+        name,
+        False,
+        f"the mask was not applied as given ({where}): hide exactly the positions where "
+        "mask == 0 (False), whatever the mask's pattern, and keep every other position",
+    )

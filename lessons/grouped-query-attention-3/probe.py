@@ -4,6 +4,8 @@ Torch and the standard library only. For each configuration (GQA, MQA with one
 K/V head, plain MHA with as many K/V heads as query heads) it builds the learner's
 module, copies the weights in through W_Q, W_K, W_V, W_O, and returns outputs in
 float64 on the CPU and float32 on the device; each step is caught on its own.
+Masked cases: a 0/1 causal mask, and bool (batch, 1, 1, seq_k) padding masks on
+self- and cross-attention, passed as given.
 """
 
 from __future__ import annotations
@@ -61,7 +63,11 @@ def run(
         return outputs, notes
     configs = sorted({k.split(".")[0] for k in inputs if k.endswith(".config")})
     x, cq, ck, cv = inputs["x"], inputs["cq"], inputs["ck"], inputs["cv"]
-    mask = inputs["mask_causal"]
+    masked = {  # case: (args without the mask, input name of the mask)
+        "causal": ((x, x, x), "mask_causal"),
+        "pad": ((x, x, x), "mask_pad"),
+        "padcross": ((cq, ck, cv), "mask_padcross"),
+    }
     for config in configs:
         d_model, num_heads, num_kv = (int(v) for v in inputs[f"{config}.config"].tolist())
         try:
@@ -71,7 +77,10 @@ def run(
         except Exception as exc:  # noqa: BLE001 - any learner error becomes a note
             notes[f"{config}.construct"] = _describe(exc)
             continue
-        cases = {"self": (x, x, x), "cross": (cq, ck, cv), "causal": (x, x, x, mask)}
+        cases = {"self": (x, x, x), "cross": (cq, ck, cv)}
+        for case, (args, mask_name) in masked.items():
+            if mask_name in inputs:
+                cases[case] = (*args, inputs[mask_name])
         for case, args in cases.items():
             try:
                 with torch.no_grad():
