@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from review_support import pass_lessons
 
 from tracker.clock import parse_instant
 
@@ -23,25 +24,6 @@ MAIN_PATH = ["attention-mechanism-1", "multi-head-attention-2", "flash-attention
 def rows(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db_path) as conn:
         return conn.execute(sql).fetchall()
-
-
-def pass_lessons(store, *lessons: tuple[str, str]) -> None:  # noqa: ANN001
-    """Record (lesson, instant) passes as a submission or a study session would."""
-    from tracker.db.models import Lesson
-    from tracker.progress import record_passed_lesson
-
-    for lesson_id, at in lessons:
-        instant = parse_instant(at, store.clock.tz)
-        with store.write() as session:
-            lesson = session.get(Lesson, lesson_id)
-            record_passed_lesson(
-                session,
-                learner_id=store.learner_id,
-                lesson=lesson,
-                kind="submission" if lesson.has_exercise else "study",
-                completed_at=instant,
-                local_date=store.clock.local_day(instant),
-            )
 
 
 def checkin_at(cli_run, monkeypatch: pytest.MonkeyPatch, when: str) -> dict[str, Any]:  # noqa: ANN001
