@@ -5,7 +5,9 @@ widths and compare in float64. A float32 result is compared with a tolerance for
 angles up to ~128 rad, where float32 rounding of pos * freq alone gives ~1e-5.
 On disagreement, ``_variant`` rebuilds the table with common mistakes applied
 (sin/cos swapped, halves instead of interleaving, exponent j/d instead of 2i/d,
-positions from 1) and names the one that matches.
+positions from 1, odd widths built for d_model + 1 and cut) and names the one
+that matches. A float64 table that misses the float64 tolerance but meets the
+float32 one was computed in float32 and cast; that gets a message of its own.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ MISTAKES = (
         "positions",
     ),
     Mistake("odd_last_zero", "for odd d_model the last column (a sin column) is left at 0", "odd"),
+    Mistake(
+        "odd_padded",
+        "for odd d_model the table is built for d_model + 1 and cut: the frequencies must use "
+        "d_model, not d_model + 1 (1 / 10000^(2i/d_model) with the odd d_model itself)",
+        "odd",
+    ),
+)
+PRECISION = (
+    "the table looks computed in float32 precision and returned as float64 "
+    "(compute it in float64, or return float32)"
 )
 
 
@@ -73,6 +85,9 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
 
 
 def _variant(seq_len: int, d_model: int, mistakes: frozenset[str]) -> torch.Tensor:
+    if "odd_padded" in mistakes and d_model % 2:
+        wider = _variant(seq_len, d_model + 1, mistakes - {"odd_padded"})
+        return wider[:, :d_model].contiguous()
     pos = torch.arange(seq_len, dtype=torch.float64).unsqueeze(1)
     if "positions_from_1" in mistakes:
         pos = pos + 1
@@ -134,6 +149,15 @@ def judge(
             for i in indices
         )
 
+    def float32_precision(indices: tuple[int, ...]) -> bool:
+        """Every table is there and fits float32's tolerance; some float64 one misses float64's."""
+        fits = all(
+            f"pe.{i}" in actual
+            and compare(actual[f"pe.{i}"], expected[f"pe.{i}"], FLOAT32_TABLE).ok
+            for i in indices
+        )
+        return fits and not ok(indices)
+
     def variant(mistakes: frozenset[str]) -> dict[str, torch.Tensor]:
         return {f"pe.{i}": _variant(s, d, mistakes) for i, (s, d) in enumerate(SIZES)}
 
@@ -143,6 +167,9 @@ def judge(
         # float32 tables cannot match a variant to DIAGNOSIS precision; compare at their own.
         single = any(_tolerance(got, k) is FLOAT32_TABLE for k in actual)
         found = diagnose(actual, variant, MISTAKES, tol=FLOAT32_TABLE if single else DIAGNOSIS)
+        if found is None and not single:
+            # float64 tables computed in float32 and cast: diagnose at float32 precision too.
+            found = diagnose(actual, variant, MISTAKES, tol=FLOAT32_TABLE)
     checks = [CheckResult("interface", True, f"{ENTRY} is defined")]
     shape_problems = [
         f"({s}, {d}) {got.why(f'pe.{i}')}"
@@ -160,6 +187,11 @@ def judge(
         checks.append(CheckResult("numbers", True, "matches the reference for d_model = 64, 16"))
     elif not all(f"pe.{i}" in actual for i in EVEN):
         checks.append(CheckResult("numbers", False, "no table of the right shape to compare"))
+    elif float32_precision(EVEN):
+        bad = next(i for i in EVEN if not ok((i,)))
+        detail = compare(actual[f"pe.{bad}"], expected[f"pe.{bad}"], FLOAT64).describe()
+        size = f"seq_len={SIZES[bad][0]}, d_model={SIZES[bad][1]}"
+        checks.append(CheckResult("numbers", False, f"{PRECISION} ({size}: {detail})"))
     else:
         bad = next(
             i
@@ -187,6 +219,10 @@ def judge(
             )
         elif found:
             message = explain(found)
+        elif float32_precision(ODD):
+            message = f"with odd d_model {PRECISION}"
+        elif not even_ok:
+            message = "odd d_model gives wrong numbers, and so does even d_model: see numbers"
         else:
             message = "odd d_model gives wrong numbers; the last column is a sin column"
         checks.append(CheckResult("odd_d_model", False, message))
