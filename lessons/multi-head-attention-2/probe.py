@@ -82,7 +82,7 @@ def run(
     if no_bias:
         notes["no_bias"] = ",".join(no_bias)
     # Read the weights back (a layer recreated on every access would drop the copy).
-    # A flag, not the 512x512 tensor: the learner's process could fake either.
+    # A flag, not the d_model x d_model tensor: the learner's process could fake either.
     for name in LAYERS:
         weight = getattr(module, name).weight.detach().to("cpu")
         same = torch.equal(weight, inputs[f"w.{name}.weight"])
