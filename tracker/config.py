@@ -7,28 +7,17 @@ that could be set can always be read back.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from tracker.clock import Clock, parse_timezone, system_timezone_name
+from tracker.config_file import CONFIG_ENV, config_path, read_file  # noqa: F401 - re-exported
 from tracker.errors import ConfigError
 
-CONFIG_ENV = "TRACKER_CONFIG"
 CHANNELS = ("terminal", "desktop", "email", "webhook")
-
-
-def config_path() -> Path:
-    explicit = os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("tracker")) / "config.toml"
 
 
 def _parse_int(low: int, high: int) -> Callable[[Any], int]:
@@ -201,15 +190,6 @@ def parse_value(key: str, value: Any) -> Any:
         return PARSERS[key](value)
     except (ValueError, TypeError, ConfigError) as exc:
         raise ConfigError(f"invalid value for {key}: {exc}") from exc
-
-
-def read_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
 
 
 def load_settings(path: Path | None = None) -> Settings:

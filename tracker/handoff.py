@@ -88,13 +88,18 @@ def forwarded_env() -> dict[str, str]:
 
 def server_for(db: str | None) -> tuple[str, Path] | None:
     """(the database as an absolute path or URL, its server's socket), if one may be there."""
-    from tracker.config import load_settings
+    from tracker.config_file import config_path, read_file
     from tracker.db.location import resolve_location
     from tracker.errors import TrackerError
-    from tracker.validation.warm import socket_is_private, warm_paths
+    from tracker.validation.wire import socket_is_private, warm_paths
 
     try:
-        location = resolve_location(db, load_settings().db)
+        configured = ""
+        if db is None and not os.environ.get("TRACKER_DB"):
+            configured = read_file(config_path()).get("db", "")
+        if not isinstance(configured, str):
+            return None
+        location = resolve_location(db, configured)
     except TrackerError:
         return None  # the CLI reports it
     path = warm_paths(location).socket
@@ -106,7 +111,7 @@ def server_for(db: str | None) -> tuple[str, Path] | None:
 
 def exchange(path: Path, message: dict[str, Any]) -> dict[str, Any] | None:
     """Send the command; the server's reply, or None when it never got to run it."""
-    from tracker.validation.warm import receive_message, send_message, socket_address
+    from tracker.validation.wire import receive_message, send_message, socket_address
 
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

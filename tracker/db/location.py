@@ -7,16 +7,15 @@ handing its work to a running ``tracker serve``) starts in milliseconds.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tracker.errors import DatabaseLocationError
 
 DB_ENV = "TRACKER_DB"
 
 
-@dataclass(frozen=True)
-class DatabaseLocation:
+class DatabaseLocation(NamedTuple):
     """A resolved database: a SQLite file path, or a server URL."""
 
     url: str
