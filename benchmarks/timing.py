@@ -15,6 +15,10 @@ FLOOR = [sys.executable, "-c", "import sqlalchemy.orm, click"]
 
 
 def tracker_command(*args: str) -> list[str]:
+    """`tracker ARGS` as a learner runs it: the console script beside this Python."""
+    script = Path(sys.executable).with_name("tracker")
+    if script.exists():
+        return [str(script), *args]
     return [sys.executable, "-m", "tracker", *args]
 
 

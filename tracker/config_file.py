@@ -8,7 +8,6 @@ settings.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ def config_path() -> Path:
 def read_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

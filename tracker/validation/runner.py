@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -126,7 +127,15 @@ def load_checks(lesson_dir: Path) -> ModuleType:
 def declared_phases(checks_path: Path) -> tuple[str, ...]:
     """checks.PHASES read without importing checks.py (and torch): a literal tuple."""
     try:
-        tree = ast.parse(checks_path.read_text(encoding="utf-8"))
+        return _declared_phases(str(checks_path), checks_path.stat().st_mtime_ns)
+    except OSError:
+        return ("main",)
+
+
+@functools.cache
+def _declared_phases(path: str, _mtime_ns: int) -> tuple[str, ...]:
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError):
         return ("main",)
     for node in tree.body:
