@@ -27,7 +27,6 @@ SUBMIT_FLAGS = {"--json", "--review"}
 PASSED_ENV_PREFIXES = ("TRACKER_", "XDG_")
 PASSED_ENV = {"HOME", "TZ", "NO_COLOR"}
 CONNECT_TIMEOUT_S = 0.5
-MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 
 def parse_submit(argv: list[str]) -> tuple[str | None, list[str]] | None:
