@@ -112,8 +112,8 @@ def fine(times: list[float]) -> dict[str, float]:
 def time_count_query(env: dict[str, str], runs: int = 50) -> dict[str, float]:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    from tracker.due import count_due
-    from tracker.reviews import due_until, list_due
+    from tracker.due import count_due, due_until
+    from tracker.reviews import list_due
     from tracker.store import open_store
 
     store = open_store()

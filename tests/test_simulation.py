@@ -74,7 +74,8 @@ def simulate(  # noqa: C901
     tracker_env,  # noqa: ANN001
     lessons_on: dict[date, list[str]] | None = None,
 ) -> dict:
-    from tracker.reviews import due_until, list_due, rate_card, rate_code_submission
+    from tracker.due import due_until
+    from tracker.reviews import list_due, rate_card, rate_code_submission
     from tracker.store import open_store
 
     write_config(tracker_env / "config.toml", timezone=tz_name)

@@ -31,7 +31,7 @@ from tracker.db.models import (
     Progress,
     StudySession,
 )
-from tracker.due import count_due
+from tracker.due import count_due, due_until
 from tracker.errors import CurriculumError, LessonNotFound, UsageError
 from tracker.planner import (
     CourseGraph,
@@ -311,8 +311,7 @@ def check_in(
         sessions_per_week=sessions_per_week,
     )
     streak = streak_days([*checkin_days, *(s.local_date for s in sessions)], today)
-    # Due by the end of the learner-day, as `tracker due` counts them.
-    due = count_due(session=session, learner_id=learner_id, until=clock.day_end(today))
+    due = count_due(session=session, learner_id=learner_id, until=due_until(clock, now))
     focus = result.focus
     return {
         "date": today.isoformat(),

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.db.models import Lesson, ReviewCard, ReviewLog
+from tracker.due import due_condition, due_until
 from tracker.errors import CardNotFound, CardNotRatable, InvalidRating, UsageError
 
 RATINGS = ("again", "hard", "good", "easy")  # position + 1 is the fsrs.Rating value
@@ -48,11 +48,6 @@ def parse_rating(value: str | int) -> int:
 
 def rating_name(rating: int) -> str:
     return RATINGS[rating - 1]
-
-
-def due_until(clock: Clock, now: datetime) -> datetime:
-    """The end of the learner-day ``now`` falls in: what `due` looks ahead to."""
-    return clock.day_end(clock.local_day(now))
 
 
 @dataclass(frozen=True)
@@ -150,7 +145,7 @@ def list_due(
     query = (
         select(*_card_columns())
         .join_from(ReviewCard.__table__, Lesson.__table__, card.lesson_id == lesson.id)
-        .where(card.learner_id == learner_id, card.suspended.is_(False), card.due < until)
+        .where(due_condition(learner_id=learner_id, until=until))
         .order_by(card.due, card.id)
     )
     if limit is not None:

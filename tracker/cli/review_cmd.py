@@ -39,7 +39,8 @@ def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     Example:
         tracker due --json
     """
-    from tracker.reviews import due_until, list_due
+    from tracker.due import due_until
+    from tracker.reviews import list_due
 
     store = get_store(ctx)
     now = store.now()
@@ -167,7 +168,8 @@ def review(ctx: click.Context, card_id: int | None, rating: str | None, as_json:
         tracker review
         tracker review 42 --rating good
     """
-    from tracker.reviews import due_until, list_due, parse_rating, show_card
+    from tracker.due import due_until
+    from tracker.reviews import list_due, parse_rating, show_card
 
     if rating is not None:
         if card_id is None:
