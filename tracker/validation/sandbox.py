@@ -38,6 +38,7 @@ from pathlib import Path
 
 from tracker.errors import EnvironmentProblem
 from tracker.validation.execution import Limits, MiB, RawRun
+from tracker.validation.worker import dir_usage
 
 JOB_MOUNT = "/job"
 SANDBOX_UID = 65534  # "nobody" inside the user namespace; still the caller's uid outside
@@ -132,29 +133,6 @@ def _kill(pid: int) -> None:
 def _killpg(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-
-
-def _dir_usage(path: Path) -> tuple[int, int]:
-    """(files, bytes) directly under ``path`` and below, without following links."""
-    files = total = 0
-    stack = [str(path)]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for entry in entries:
-            files += 1
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                else:
-                    total += entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
-            if files > OUT_MAX_FILES * 4:
-                return files, total
-    return files, total
 
 
 # --- limits ----------------------------------------------------------------------------------
@@ -393,7 +371,7 @@ class _Watch:
             if len(tree) > self.limits.processes:
                 self.kill("processes")
                 return
-            files, size = _dir_usage(self.out_dir)
+            files, size = dir_usage(self.out_dir, OUT_MAX_FILES)
             if files > OUT_MAX_FILES or size > self.out_cap:
                 self.kill("file size")
                 return

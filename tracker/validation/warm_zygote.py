@@ -252,29 +252,6 @@ def _kill_everything_else(as_init: bool) -> int:
     return peak
 
 
-def _dir_usage(path: Path, max_files: int) -> tuple[int, int]:
-    """(files, bytes) below ``path``, without following links (as ``sandbox._dir_usage``)."""
-    files = total = 0
-    stack = [str(path)]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for entry in entries:
-            files += 1
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                else:
-                    total += entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
-            if files > max_files * 4:
-                return files, total
-    return files, total
-
-
 def _empty(folder: str) -> None:
     for entry in os.scandir(folder):
         try:
@@ -316,7 +293,7 @@ def run_one(request: dict, *, spool: Path, tmp: str, as_init: bool, abi: int, wo
             if len(_others(as_init)) - 1 > int(limits["processes"]):
                 reason = "processes"
                 break
-            files, size = _dir_usage(job / "out", max_files)
+            files, size = worker.dir_usage(job / "out", max_files)
             if files > max_files or size > out_cap:
                 reason = "file size"
                 break

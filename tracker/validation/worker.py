@@ -79,6 +79,31 @@ def _wait_for_spec(job: Path) -> dict | None:
     return json.loads(path.read_text())
 
 
+def dir_usage(path: Path, max_files: int) -> tuple[int, int]:
+    """(files, bytes) below ``path``, without following links; stops counting past
+    four times ``max_files``. The watchers of both executors (the cold one and the
+    warm zygote, which has only this file beside it) measure ``out/`` with it."""
+    files = total = 0
+    stack = [str(path)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            files += 1
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+            if files > max_files * 4:
+                return files, total
+    return files, total
+
+
 def run_job(job: Path) -> int:
     """Run one phase of one submission; the exit status is informational only."""
     out = job / "out"
