@@ -411,17 +411,21 @@ def test_learn_prints_the_markdown_source_on_request(cli_run) -> None:
     assert "\n## Check your understanding\n\n1. " in result.stdout
 
 
-def test_record_study_refuses_exercise_lessons_in_the_core(store) -> None:  # noqa: ANN001
-    from tracker.checkin import LessonLocked, record_study
-    from tracker.errors import LessonNotFound, UsageError
+def test_learn_refuses_exercise_lessons_in_the_core(store) -> None:  # noqa: ANN001
+    from tracker.errors import LessonLocked, LessonNotFound, UsageError
+    from tracker.usecases.checkin import learn
 
     now = parse_instant("2025-11-10T09:00", store.clock.tz)
-    with store.write() as session:
-        common = {"learner_id": store.learner_id, "clock": store.clock, "now": now}
-        with pytest.raises(UsageError, match="passed by its exercise"):
-            record_study(session, lesson_id="multi-head-attention-2", **common)
-        with pytest.raises(LessonLocked) as locked:
-            record_study(session, lesson_id="alignment-1", **common)
-        assert locked.value.exit_code == 1
-        with pytest.raises(LessonNotFound):
-            record_study(session, lesson_id="nope-1", **common)
+    common = {"learner_id": store.learner_id, "now": now}
+    with pytest.raises(UsageError, match="passed by its exercise"):
+        learn(store, lesson_id="multi-head-attention-2", **common)
+    with pytest.raises(LessonLocked) as locked:
+        learn(store, lesson_id="alignment-1", **common)
+    assert locked.value.exit_code == 1
+    assert str(locked.value) == (
+        "alignment-1 is locked: it needs rlhf@1 (you have depth 0); read it with "
+        "`tracker lesson show alignment-1`, or study it anyway with "
+        "`tracker learn alignment-1 --force`"
+    )
+    with pytest.raises(LessonNotFound):
+        learn(store, lesson_id="nope-1", **common)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from tracker.db.engine import create_engine_for, resolve_location, write_session
 from tracker.db.schema import HEAD_REVISION, REVISIONS, read_schema_state, upgrade_schema
 from tracker.errors import DatabaseLocationError, DatabaseUnavailable
 from tracker.store import open_store
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
 def test_revisions_constant_matches_the_migration_scripts() -> None:
@@ -37,7 +40,7 @@ def test_models_do_not_drift_from_migrations(db_path: Path) -> None:
     from tracker.db.schema import alembic_config
 
     location = resolve_location(str(db_path))
-    upgrade_schema(location, None)
+    upgrade_schema(location, None, now=NOW)
     engine = create_engine_for(location)
     with engine.connect() as conn:
         config = alembic_config()
@@ -52,7 +55,7 @@ def _roundtrip(url_or_path: str) -> None:
     from tracker.db.schema import alembic_config
 
     location = resolve_location(url_or_path)
-    upgrade_schema(location, None)
+    upgrade_schema(location, None, now=NOW)
     engine = create_engine_for(location, foreign_keys=False)
     assert read_schema_state(engine).revision == HEAD_REVISION
     with engine.connect() as conn, conn.begin():
@@ -80,7 +83,7 @@ def test_migrations_up_and_down_on_postgresql(pg_url: str) -> None:
 
 def _seed_at_first_revision(url_or_path: str) -> None:
     location = resolve_location(url_or_path)
-    upgrade_schema(location, None, target="0001")
+    upgrade_schema(location, None, target="0001", now=NOW)
     engine = create_engine_for(location)
     with engine.begin() as conn:
         conn.execute(
@@ -116,7 +119,7 @@ def _seed_at_first_revision(url_or_path: str) -> None:
 
 
 def _assert_history_kept(store) -> None:  # noqa: ANN001
-    from tracker.progress import concept_depths
+    from tracker.standing import concept_depths
 
     with store.read() as session:
         assert concept_depths(session, learner_id=store.learner_id) == {"attention-mechanism": 1}
@@ -130,7 +133,10 @@ def test_upgrade_of_a_previous_revision_keeps_data_and_backs_up(db_path: Path) -
     _seed_at_first_revision(str(db_path))
     store = open_store()
     try:
-        assert store.notices and "upgraded database schema 0001 -> 0002" in store.notices[0]
+        assert (
+            store.notices
+            and f"upgraded database schema 0001 -> {HEAD_REVISION}" in store.notices[0]
+        )
         backup = Path(store.notices[0].rsplit("copied to ", 1)[1])
         assert backup.exists() and backup.parent == db_path.parent
         with sqlite3.connect(backup) as conn:
@@ -150,7 +156,7 @@ def test_upgrade_of_a_previous_revision_on_postgresql(pg_url: str) -> None:
     _seed_at_first_revision(pg_url)
     store = open_store(pg_url)
     try:
-        assert store.notices == ["upgraded database schema 0001 -> 0002"]
+        assert store.notices == [f"upgraded database schema 0001 -> {HEAD_REVISION}"]
         _assert_history_kept(store)
     finally:
         store.close()

@@ -158,7 +158,10 @@ def test_stored_parameters_schedule_the_next_rating(store, monkeypatch, enough) 
 
     monkeypatch.setattr(optimizer, "fit_parameters", fitted_stand_in)
     insert_reviews(store, enough)
-    assert optimizer.optimize_learner(store).stored
+    from tracker.usecases.optimize import optimize
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert optimize(store, learner_id=store.learner_id, now=now).result.stored
     with store.write() as session:
         card = session.get(ReviewCard, 1)
         card.state, card.step, card.stability, card.difficulty, card.last_review = (

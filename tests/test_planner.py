@@ -91,8 +91,8 @@ def test_a_lesson_does_not_need_the_shallower_lessons_of_its_concept(graph: Cour
     assert "flash-attention-3" not in ids  # needs multi-head-attention@2
     flash = graph.lesson("flash-attention-3")
     assert flash is not None
-    assert missing_requirements(flash, progress.depths) == [Requirement("multi-head-attention", 2)]
-    assert missing_requirements(flash, {"multi-head-attention": 3}) == []
+    assert missing_requirements(flash.requires, progress.depths) == [Requirement("multi-head-attention", 2)]
+    assert missing_requirements(flash.requires, {"multi-head-attention": 3}) == []
 
 
 def test_main_path_reason_names_the_lesson_it_builds_on(graph: CourseGraph) -> None:
@@ -179,7 +179,7 @@ def test_the_plan_lists_every_lesson_once_and_respects_prerequisites(graph: Cour
     for lesson_id in order:
         lesson = graph.lesson(lesson_id)
         assert lesson is not None
-        assert missing_requirements(lesson, depths) == [], lesson_id
+        assert missing_requirements(lesson.requires, depths) == [], lesson_id
         depths[lesson.concept] = max(depths.get(lesson.concept, 0), lesson.depth)
 
 

@@ -1,3 +1,3 @@
-from tracker.handoff import main
+from tracker.entry import main
 
 main()

@@ -192,16 +192,20 @@ def parse_value(key: str, value: Any) -> Any:
         raise ConfigError(f"invalid value for {key}: {exc}") from exc
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    path = path or config_path()
-    raw = read_file(path)
+def settings_from(raw: dict[str, Any], where: str) -> Settings:
+    """Settings from raw values (a config file's, a hand-off's), each key parsed and checked."""
     values: dict[str, Any] = {}
     for key, value in raw.items():
         try:
             values[key] = parse_value(key, value)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(f"{where}: {exc}") from exc
     return replace(Settings(), **values)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or config_path()
+    return settings_from(read_file(path), str(path))
 
 
 def set_value(key: str, value: str, path: Path | None = None) -> Any:

@@ -1,4 +1,4 @@
-"""Errors a user can cause, each mapped to the exit code ARCHITECTURE.md promises.
+"""Errors a user can cause, each mapped to the exit code of the contract (docs/architecture.md).
 
 The core raises these; only the CLI turns them into a message and an exit code,
 so a test can call the core and assert on the exception type.
@@ -57,6 +57,12 @@ class InvalidRating(UsageError):
 
 class CardNotRatable(UsageError):
     """A card the learner cannot rate by hand (a code card is rated by a review submission)."""
+
+
+class LessonLocked(UsageError):
+    """The lesson's prerequisites are not met yet (the answer is "not yet", exit 1)."""
+
+    exit_code = 1
 
 
 class NotEnoughReviews(TrackerError):

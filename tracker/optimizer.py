@@ -60,6 +60,19 @@ class OptimizeResult:
     def improved(self) -> bool:
         return self.loss_after < self.loss_before
 
+    def as_dict(self, *, dry_run: bool = False) -> dict[str, object]:
+        return {
+            "reviews": self.reviews_total,
+            "reviews_used": self.reviews_used,
+            "log_loss_before": self.loss_before,
+            "log_loss_after": self.loss_after,
+            "improved": self.improved,
+            "stored": self.stored,
+            "dry_run": dry_run,
+            "parameters_before": list(self.previous_parameters),
+            "parameters": list(self.parameters),
+        }
+
 
 def _histories(reviews: Iterable[LoggedReview]) -> dict[int, list[LoggedReview]]:
     by_card: dict[int, list[LoggedReview]] = defaultdict(list)
@@ -170,26 +183,3 @@ def optimize_reviews(
         loss_after=log_loss(reviews, fitted),
         custom_before=current is not None,
     )
-
-
-def optimize_learner(store, *, dry_run: bool = False) -> OptimizeResult:  # noqa: ANN001 - Store
-    """Read the learner's logs, fit, and store the parameters when they lower the log loss.
-
-    The fit runs outside any transaction (it can take a while); the write is
-    one short transaction at the end.
-    """
-    from dataclasses import replace
-
-    from tracker.scheduling import load_parameters, save_parameters
-
-    with store.read() as session:
-        reviews = load_reviews(session, learner_id=store.learner_id)
-        current = load_parameters(session, learner_id=store.learner_id)
-    result = optimize_reviews(reviews, current=current)
-    if dry_run or not result.improved:
-        return result
-    with store.write() as session:
-        save_parameters(
-            session, learner_id=store.learner_id, parameters=result.parameters, now=store.now()
-        )
-    return replace(result, stored=True)

@@ -29,21 +29,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from tracker.rules import Requirement, missing_requirements
+
 DEEPEN, MAIN_PATH, BALANCE, FILL_IN = "deepen", "main-path", "balance", "fill-in"
 
 # A plan horizon is "sessions whose planned day falls within N days from today".
 WEEK_DAYS, MONTH_DAYS, QUARTER_DAYS = 7, 30, 90
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """A lesson needs ``concept`` at ``depth`` or deeper."""
-
-    concept: str
-    depth: int
-
-    def __str__(self) -> str:
-        return f"{self.concept}@{self.depth}"
 
 
 @dataclass(frozen=True)
@@ -124,13 +115,10 @@ class Plan:
         return first[0].pick if first else None
 
 
-def missing_requirements(lesson: LessonNode, depths: Mapping[str, int]) -> list[Requirement]:
-    """Prerequisites the learner does not hold yet (empty: the lesson is unlocked)."""
-    return [r for r in lesson.requires if depths.get(r.concept, 0) < r.depth]
-
-
 def is_available(lesson: LessonNode, progress: LearnerProgress) -> bool:
-    return lesson.id not in progress.passed and not missing_requirements(lesson, progress.depths)
+    return lesson.id not in progress.passed and not missing_requirements(
+        lesson.requires, progress.depths
+    )
 
 
 def available_lessons(graph: CourseGraph, progress: LearnerProgress) -> list[LessonNode]:

@@ -1,44 +1,21 @@
-"""Depth rules: what passing a lesson records, and where a learner stands.
+"""What passing a lesson records: the study session, the progress row, the review cards.
 
 A concept's depth is the deepest lesson passed (so it is never lowered, and it
-can jump from 0 to 3 when a deep lesson is passed first); it is mastered at
-its target depth.
+can jump from 0 to 3 when a deep lesson is passed first); ``tracker.rules``
+says what that depth means. Every function here writes inside the caller's
+transaction.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.db.models import Lesson, Progress, ReviewCard, StudySession
 
-NOT_STARTED, IN_PROGRESS, MASTERED = "not-started", "in-progress", "mastered"
 SESSION_KINDS = ("study", "submission", "import")
-
-
-def concept_status(depth: int, target_depth: int) -> str:
-    if depth <= 0:
-        return NOT_STARTED
-    return MASTERED if depth >= target_depth else IN_PROGRESS
-
-
-def concept_depths(session: Session, *, learner_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Progress.concept_id, func.max(Progress.depth))
-        .where(Progress.learner_id == learner_id)
-        .group_by(Progress.concept_id)
-    )
-    return {concept: depth for concept, depth in rows}
-
-
-def passed_lessons(session: Session, *, learner_id: int) -> dict[str, datetime]:
-    """Lesson id -> when it was first passed."""
-    rows = session.execute(
-        select(Progress.lesson_id, Progress.achieved_at).where(Progress.learner_id == learner_id)
-    )
-    return {lesson_id: achieved_at for lesson_id, achieved_at in rows}
 
 
 def record_passed_lesson(

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.db.models import Lesson, ReviewCard, ReviewLog
 from tracker.due import due_condition, due_until
@@ -179,12 +180,14 @@ class RatingResult:
     early: bool
     log_id: int
     local_date: date
+    due_date: date  # the learner-day the card is due next
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "card": self.card_id,
             "rating": self.rating,
             "due": self.due,
+            "due_date": self.due_date,
             "previous_due": self.previous_due,
             "state": self.state,
             "early": self.early,
@@ -209,13 +212,22 @@ def _record_rating(
     settings: Settings,
     duration_ms: int | None,
     submission_id: int | None,
+    after_concurrent_change: bool = False,
 ) -> RatingResult:
-    """Update the card and append its log inside the caller's transaction."""
+    """Update the card and append its log inside the caller's transaction.
+
+    The log is a ledger the schedule is replayed from: it only moves forward in
+    time, so a rating dated before the card's last change is refused, except
+    with ``after_concurrent_change``: a review submission whose clock was checked
+    against the card before it was validated, and whose card another process
+    changed meanwhile, is dated at that change instead.
+    """
     from tracker.scheduling import apply_card, card_from_row, review, scheduler_for
 
     clock = settings.clock
-    # The log is a ledger the schedule is replayed from: it only moves forward in time.
     latest = max(row.created_at, row.last_review or row.created_at)
+    if now < latest and after_concurrent_change:
+        now = latest
     if now < latest:
         raise UsageError(
             f"card {row.id} was last changed at {latest.astimezone(clock.tz):%Y-%m-%d %H:%M}; "
@@ -251,6 +263,7 @@ def _record_rating(
         early=previous_due >= due_until(clock, now),
         log_id=log.id,
         local_date=local_date,
+        due_date=clock.local_day(row.due),
     )
 
 
@@ -328,7 +341,47 @@ def rate_code_submission(
         settings=settings,
         duration_ms=None,
         submission_id=submission_id,
+        after_concurrent_change=True,
     )
+
+
+def code_card_latest(
+    session: Session, *, learner_id: int, lesson_id: str
+) -> tuple[int, datetime] | None:
+    """(card id, when it last changed) of the learner's code card for a lesson, if any."""
+    card = ReviewCard.__table__.c
+    row = session.execute(
+        select(card.id, card.created_at, card.last_review).where(
+            card.learner_id == learner_id, card.lesson_id == lesson_id, card.kind == "code"
+        )
+    ).first()
+    if row is None:
+        return None
+    card_id, created_at, last_review = row
+    return card_id, max(created_at, last_review or created_at)
+
+
+def review_of_submission(
+    session: Session, *, submission_id: int, clock: Clock
+) -> dict[str, Any] | None:
+    """The code-card rating a review submission made, as ``RatingResult.as_dict`` shows it."""
+    log, card = ReviewLog.__table__.c, ReviewCard.__table__.c
+    row = session.execute(
+        select(log.card_id, log.rating, log.local_date, card.due, card.state)
+        .join_from(ReviewLog.__table__, ReviewCard.__table__, card.id == log.card_id)
+        .where(log.submission_id == submission_id)
+    ).first()
+    if row is None:
+        return None
+    card_id, rating, local_date, due, state = row
+    return {
+        "card": card_id,
+        "rating": rating_name(rating),
+        "due": due,
+        "due_date": clock.local_day(due),
+        "state": STATES.get(state, str(state)),
+        "date": local_date,
+    }
 
 
 def review_summary(

@@ -1,15 +1,17 @@
-"""Open the tracker's database the way every command needs it.
+"""Open the tracker's database the way every use case needs it.
 
 One call resolves the location, brings the schema to head (Alembic only if
 due), syncs the curriculum when lessons/ changed (a fingerprint compare
 otherwise) and finds the learner. The CLI, the daemon and tests all start here.
+``open_store(prepare=False)`` only connects: `tracker db check` must report a
+database as it finds it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, select
@@ -57,35 +59,52 @@ class Store:
             raise translate_error(exc, self.location) from exc
 
     def now(self) -> datetime:
+        """The edge's one read of the clock (``TRACKER_NOW`` honoured)."""
         return self.clock.now()
+
+    def with_settings(self, settings: Settings) -> Store:
+        """The same database seen with another learner's settings (a hand-off's)."""
+        return replace(self, settings=settings, clock=settings.clock, notices=[])
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def open_store(
-    db: str | None = None, settings: Settings | None = None, *, sync: bool = True
+    db: str | None = None,
+    settings: Settings | None = None,
+    *,
+    prepare: bool = True,
+    now: datetime | None = None,
 ) -> Store:
+    """The store for ``db`` (else the configured location), ready for use cases.
+
+    ``prepare`` creates or upgrades the schema, syncs the curriculum and finds
+    the configured learner (``now`` dates what that writes; the clock's now
+    when None: this is an edge).
+    """
     settings = settings or load_settings()
     clock = settings.clock
     location = resolve_location(db, settings.db)
     engine = create_engine_for(location)
     store = Store(location=location, engine=engine, settings=settings, clock=clock)
+    if not prepare:
+        return store
     try:
         with store._translated():
-            report = ensure_schema(engine, location)
+            when = now or clock.now()
+            report = ensure_schema(engine, location, now=when)
             if report is not None:
                 store.notices.append(report.describe())
-            if sync:
-                sync_if_changed(store)
-            store.learner_id = learner_id_for(store, settings.learner)
+            sync_if_changed(store, now=when)
+            store.learner_id = learner_id_for(store, settings.learner, now=when)
     except BaseException:
         engine.dispose()
         raise
     return store
 
 
-def sync_if_changed(store: Store) -> None:
+def sync_if_changed(store: Store, *, now: datetime) -> None:
     from tracker.curriculum.fingerprint import fingerprint, needs_sync
     from tracker.resources import lessons_dir
 
@@ -98,10 +117,10 @@ def sync_if_changed(store: Store) -> None:
 
     curriculum = load_curriculum()
     with store.write() as session:
-        sync_curriculum(session, curriculum, now=store.now())
+        sync_curriculum(session, curriculum, now=now)
 
 
-def learner_id_for(store: Store, name: str) -> int:
+def learner_id_for(store: Store, name: str, *, now: datetime) -> int:
     learner = Learner.__table__.c  # Core: the daily path never configures the ORM mappers
     with store.read() as session:
         found = session.scalar(select(learner.id).where(learner.name == name))
@@ -112,7 +131,7 @@ def learner_id_for(store: Store, name: str) -> int:
         found = session.scalar(select(Learner.id).where(Learner.name == name))
         if found is not None:
             return found
-        learner = Learner(name=name, created_at=store.now())
+        learner = Learner(name=name, created_at=now)
         session.add(learner)
         session.flush()
         return learner.id

@@ -1,7 +1,8 @@
-"""The ``tracker`` command: a thin click layer over the core.
+"""The ``tracker`` command: a thin click layer over the use cases.
 
-Commands parse, open the store, call the core and print. Command modules are
-imported here eagerly but keep their own heavy imports inside the functions.
+Each command parses its options, calls one use case (``tracker.usecases``) and
+renders the result (``tracker.render``). Command modules are imported here
+eagerly but keep their own heavy imports inside the functions.
 """
 
 from __future__ import annotations
@@ -20,15 +21,18 @@ from tracker.cli.common import TrackerGroup
     default=None,
     help="SQLite file or postgresql+psycopg:// URL (default: TRACKER_DB, config, data dir).",
 )
+@click.option("--no-color", is_flag=True, help="No colour in the output (as NO_COLOR=1).")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, no_color: bool) -> None:
     """Spaced-repetition learning tracker for modern ML, one concept at a time.
 
     \b
     Every morning:
         tracker checkin
     """
-    ctx.ensure_object(dict)["db"] = db
+    options = ctx.ensure_object(dict)
+    options["db"] = db
+    options["no_color"] = no_color
 
 
 from tracker.cli import (  # noqa: E402
@@ -60,7 +64,3 @@ for _command in (
     submit_cmd.submit,
 ):
     cli.add_command(_command)
-
-
-def main() -> None:
-    cli(prog_name="tracker")

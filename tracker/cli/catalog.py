@@ -1,11 +1,10 @@
-"""Commands that show the curriculum: init, concepts, lessons, lesson show."""
+"""Commands that show the curriculum: init, concepts, lessons, lesson show | exercise."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from tracker.cli.common import emit_json, get_store
 
@@ -19,38 +18,13 @@ def init(ctx: click.Context) -> None:
     Example:
         tracker --db ~/learning.db init
     """
-    from tracker.db.models import Concept, Lesson
+    from tracker.usecases.catalog import init as ready
 
-    store = get_store(ctx)
-    with store.read() as session:
-        concepts = len(session.scalars(select(Concept.id).where(Concept.retired.is_(False))).all())
-        lessons = len(session.scalars(select(Lesson.id).where(Lesson.retired.is_(False))).all())
+    report = ready(get_store(ctx))
     click.echo(
-        f"tracker database ready at {store.location.describe()}: "
-        f"{concepts} concepts, {lessons} lessons"
+        f"tracker database ready at {report.location}: "
+        f"{report.concepts} concepts, {report.lessons} lessons"
     )
-
-
-def concept_rows(store) -> list[dict]:  # noqa: ANN001
-    from tracker.db.models import Concept
-    from tracker.progress import concept_depths, concept_status
-
-    with store.read() as session:
-        depths = concept_depths(session, learner_id=store.learner_id)
-        concepts = session.scalars(
-            select(Concept).where(Concept.retired.is_(False)).order_by(Concept.position)
-        ).all()
-        return [
-            {
-                "id": c.id,
-                "title": c.title,
-                "category": c.category,
-                "depth": depths.get(c.id, 0),
-                "target_depth": c.target_depth,
-                "status": concept_status(depths.get(c.id, 0), c.target_depth),
-            }
-            for c in concepts
-        ]
 
 
 @click.command()
@@ -63,47 +37,15 @@ def concepts(ctx: click.Context, as_json: bool) -> None:
     Example:
         tracker concepts --json
     """
-    rows = concept_rows(get_store(ctx))
+    from tracker.render.catalog import render_concepts
+    from tracker.usecases.catalog import concepts as concept_list
+
+    store = get_store(ctx)
+    rows = concept_list(store, learner_id=store.learner_id)
     if as_json:
-        emit_json(rows)
+        emit_json(rows.as_dict())
         return
-    width = max(len(r["id"]) for r in rows)
-    for r in rows:
-        bar = "#" * r["depth"] + "." * max(r["target_depth"] - r["depth"], 0)
-        click.echo(f"{r['id']:<{width}}  {r['category']:<12}  {bar}  {r['status']}")
-
-
-def lesson_rows(store) -> list[dict]:  # noqa: ANN001
-    from tracker.db.models import Lesson
-    from tracker.progress import concept_depths, passed_lessons
-
-    with store.read() as session:
-        depths = concept_depths(session, learner_id=store.learner_id)
-        passed = passed_lessons(session, learner_id=store.learner_id)
-        lessons = session.scalars(
-            select(Lesson).where(Lesson.retired.is_(False)).order_by(Lesson.position)
-        ).all()
-        rows = []
-        for lesson in lessons:
-            requires = [{"concept": p.concept_id, "depth": p.depth} for p in lesson.prerequisites]
-            if lesson.id in passed:
-                status = "passed"
-            elif all(depths.get(r["concept"], 0) >= r["depth"] for r in requires):
-                status = "available"
-            else:
-                status = "locked"
-            rows.append(
-                {
-                    "id": lesson.id,
-                    "concept": lesson.concept_id,
-                    "depth": lesson.depth,
-                    "title": lesson.title,
-                    "requires": requires,
-                    "has_exercise": lesson.has_exercise,
-                    "status": status,
-                }
-            )
-        return rows
+    click.echo(render_concepts(rows))
 
 
 @click.command()
@@ -116,31 +58,20 @@ def lessons(ctx: click.Context, as_json: bool) -> None:
     Example:
         tracker lessons --json
     """
-    rows = lesson_rows(get_store(ctx))
+    from tracker.render.catalog import render_lessons
+    from tracker.usecases.catalog import lessons as lesson_list
+
+    store = get_store(ctx)
+    rows = lesson_list(store, learner_id=store.learner_id)
     if as_json:
-        emit_json(rows)
+        emit_json(rows.as_dict())
         return
-    width = max(len(r["id"]) for r in rows)
-    for r in rows:
-        needs = ", ".join(f"{q['concept']}@{q['depth']}" for q in r["requires"]) or "-"
-        code = "code" if r["has_exercise"] else "    "
-        click.echo(f"{r['id']:<{width}}  {r['status']:<9}  {code}  needs {needs}")
+    click.echo(render_lessons(rows))
 
 
 @click.group()
 def lesson() -> None:
     """Show a lesson, or write its exercise skeleton."""
-
-
-def find_lesson_spec(lesson_id: str):  # -> LessonSpec
-    from tracker.curriculum.loader import load_curriculum
-    from tracker.errors import LessonNotFound
-
-    curriculum = load_curriculum()
-    spec = curriculum.lessons.get(lesson_id)
-    if spec is None:
-        raise LessonNotFound(f"no lesson {lesson_id!r}; see `tracker lessons`")
-    return spec
 
 
 @lesson.command("show")
@@ -154,32 +85,15 @@ def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
     Example:
         tracker lesson show multi-head-attention-2
     """
-    get_store(ctx)
-    spec = find_lesson_spec(lesson_id)
+    from tracker.render.lessons import render_lesson_detail
+    from tracker.usecases.catalog import lesson_detail
+
+    get_store(ctx)  # the curriculum it shows is the one the database holds
+    detail = lesson_detail(lesson_id)
     if as_json:
-        emit_json(
-            {
-                "id": spec.id,
-                "concept": spec.concept,
-                "depth": spec.depth,
-                "title": spec.title,
-                "summary": spec.summary,
-                "requires": [{"concept": r.concept, "depth": r.depth} for r in spec.requires],
-                "has_exercise": spec.has_exercise,
-                "content": spec.content,
-                "questions": [q.prompt for q in spec.questions],
-            }
-        )
+        emit_json(detail.as_dict())
         return
-    click.echo(spec.content.rstrip())
-    click.echo("\n## Check your understanding\n")
-    for number, question in enumerate(spec.questions, start=1):
-        click.echo(f"{number}. {question.prompt}")
-    if spec.has_exercise:
-        click.echo(
-            f"\nExercise: `tracker lesson exercise {spec.id} -o {spec.id}.py`, "
-            f"then `tracker submit {spec.id} {spec.id}.py`."
-        )
+    click.echo(render_lesson_detail(detail))
 
 
 @lesson.command("exercise")
@@ -199,19 +113,10 @@ def lesson_exercise(lesson_id: str, output: Path | None, force: bool) -> None:
     Example:
         tracker lesson exercise multi-head-attention-2 -o mha.py
     """
-    from tracker.errors import UsageError
+    from tracker.usecases.catalog import exercise_skeleton
 
-    spec = find_lesson_spec(lesson_id)
-    if spec.exercise is None:
-        raise UsageError(f"lesson {lesson_id!r} has no exercise")
-    skeleton = (spec.folder / "exercise.py").read_text(encoding="utf-8")
+    skeleton = exercise_skeleton(lesson_id, output, force=force)
     if output is None:
-        click.echo(skeleton, nl=False)
+        click.echo(skeleton.text, nl=False)
         return
-    if output.exists() and not force:
-        raise UsageError(f"{output} already exists; use --force to overwrite it")
-    try:
-        output.write_text(skeleton, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}; when it is done: tracker submit {spec.id} {output}", err=True)
+    click.echo(f"wrote {output}; when it is done: {skeleton.next_step}", err=True)

@@ -6,16 +6,12 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import emit_json
+from tracker.cli.common import emit_json, get_store
 
 
 @click.group()
 def db() -> None:
     """Check, back up or upgrade the database."""
-
-
-def _root_db(ctx: click.Context) -> str | None:
-    return ctx.find_root().ensure_object(dict).get("db")
 
 
 @db.command("check")
@@ -28,18 +24,14 @@ def db_check(ctx: click.Context, as_json: bool) -> None:
     Example:
         tracker db check
     """
-    from tracker.maintenance import check_database
+    from tracker.render.maintenance import render_check
+    from tracker.usecases.maintenance import check_database
 
-    report = check_database(_root_db(ctx))
+    report = check_database(get_store(ctx, prepare=False))
     if as_json:
         emit_json(report.as_dict())
     else:
-        click.echo(f"database: {report.location}")
-        click.echo(f"schema revision: {report.revision} (head {report.head})")
-        for problem in report.problems:
-            click.echo(f"problem: {problem}")
-        if report.ok:
-            click.echo("ok")
+        click.echo(render_check(report))
     ctx.exit(0 if report.ok else 1)
 
 
@@ -53,9 +45,9 @@ def db_backup(ctx: click.Context, path: Path) -> None:
     Example:
         tracker db backup ~/tracker-backup.db
     """
-    from tracker.maintenance import backup_database
+    from tracker.usecases.maintenance import backup_database
 
-    written = backup_database(_root_db(ctx), path)
+    written = backup_database(get_store(ctx, prepare=False), path)
     click.echo(f"backup written to {written}")
 
 
@@ -68,6 +60,7 @@ def db_upgrade(ctx: click.Context) -> None:
     Example:
         tracker db upgrade
     """
-    from tracker.maintenance import upgrade_database
+    from tracker.usecases.maintenance import upgrade_database
 
-    click.echo(upgrade_database(_root_db(ctx)))
+    store = get_store(ctx, prepare=False)
+    click.echo(upgrade_database(store, now=store.now()))

@@ -18,16 +18,12 @@ def history(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     Example:
         tracker history --limit 20
     """
-    from tracker.history import learner_history
+    from tracker.render.history import render_history
+    from tracker.usecases.history import history as timeline
 
     store = get_store(ctx)
-    with store.read() as session:
-        events = learner_history(session, learner_id=store.learner_id, limit=limit)
+    events = timeline(store, learner_id=store.learner_id, limit=limit)
     if as_json:
-        emit_json([e.as_dict() for e in events])
+        emit_json(events.as_dict())
         return
-    if not events:
-        click.echo("Nothing yet: start with `tracker checkin`.")
-    for e in events:
-        what = f"{e.concept}@{e.depth} ({e.lesson})" if e.concept else ""
-        click.echo(f"{e.date.isoformat()}  {e.kind:<10}  {what}".rstrip())
+    click.echo(render_history(events))

@@ -8,22 +8,12 @@ Each rating is committed on its own, so quitting a session keeps what was rated.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import click
 
 from tracker.cli.common import emit_json, get_store
 
 RATING_HELP = "again, hard, good, easy (or 1-4)"
-
-
-def _local_date(store, instant: datetime) -> str:  # noqa: ANN001 - Store
-    return store.clock.local_day(instant).isoformat()
-
-
-def _short(text: str, width: int = 72) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 @click.command()
@@ -39,28 +29,15 @@ def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     Example:
         tracker due --json
     """
-    from tracker.due import due_until
-    from tracker.reviews import list_due
+    from tracker.render.reviews import render_due
+    from tracker.usecases.reviews import due as due_cards
 
     store = get_store(ctx)
-    now = store.now()
-    with store.read() as session:
-        cards = list_due(
-            session, learner_id=store.learner_id, until=due_until(store.clock, now), limit=limit
-        )
+    cards = due_cards(store, learner_id=store.learner_id, now=store.now(), limit=limit)
     if as_json:
-        emit_json([card.as_dict() for card in cards])
+        emit_json(cards.as_dict())
         return
-    if not cards:
-        click.echo("Nothing due today.")
-        return
-    for card in cards:
-        what = f"{card.concept}@{card.depth}"
-        click.echo(
-            f"{card.card:>6}  {_local_date(store, card.due)}  {what:<30}  {_short(card.prompt)}"
-        )
-    noun = "card" if len(cards) == 1 else "cards"
-    click.echo(f"{len(cards)} {noun} due: run `tracker review`")
+    click.echo(render_due(cards, store.clock))
 
 
 class _Quit(Exception):
@@ -90,45 +67,20 @@ def _ask_rating() -> int:
             click.echo(str(exc))
 
 
-def _rate(store, card_id: int, rating: int | str, duration_ms: int | None = None):  # noqa: ANN001, ANN202
-    from tracker.reviews import rate_card
+def _session(store, queue) -> None:  # noqa: ANN001 - Store, ReviewQueue
+    """The interactive loop: show, reveal, rate (one write per rating), until done or q."""
+    from tracker.render.reviews import card_heading, describe_rating, session_summary
+    from tracker.usecases.reviews import rate
 
-    with store.write() as session:
-        return rate_card(
-            session,
-            learner_id=store.learner_id,
-            card_id=card_id,
-            rating=rating,
-            now=store.now(),
-            settings=store.settings,
-            duration_ms=duration_ms,
-        )
-
-
-def _describe(store, result) -> str:  # noqa: ANN001
-    days = (store.clock.local_day(result.due) - result.local_date).days
-    when = "tomorrow" if days == 1 else f"in {days} days" if days > 1 else "today"
-    due_on = _local_date(store, result.due)
-    return f"card {result.card_id} rated {result.rating}: next due {due_on} ({when})"
-
-
-def _early_note(store, result) -> str:  # noqa: ANN001
-    return (
-        f"note: card {result.card_id} was not due until {_local_date(store, result.previous_due)}; "
-        "rated early"
-    )
-
-
-def _session(store, cards: list) -> None:  # noqa: ANN001
-    rated = skipped = 0
-    total = len(cards)
+    rated = 0
+    cards = queue.cards
+    shown_code = []
     try:
         for number, card in enumerate(cards, start=1):
-            where = f"{card.concept}@{card.depth} ({card.lesson})"
-            click.echo(f"\n[{number}/{total}] {where}, card {card.card}")
+            click.echo(card_heading(card, number, len(cards)))
             if card.kind == "code":
                 click.echo(f"  {card.prompt}\n  {card.answer}")
-                skipped += 1
+                shown_code.append(card)
                 continue
             click.echo(f"Q: {card.prompt}")
             started = time.monotonic()
@@ -136,20 +88,20 @@ def _session(store, cards: list) -> None:  # noqa: ANN001
             click.echo(f"A: {card.answer}")
             rating = _ask_rating()
             duration_ms = int((time.monotonic() - started) * 1000)
-            result = _rate(store, card.card, rating, duration_ms)
+            result = rate(
+                store,
+                learner_id=store.learner_id,
+                now=store.now(),
+                card_id=card.card,
+                rating=rating,
+                duration_ms=duration_ms,
+            )
             rated += 1
-            click.echo(f"  {_describe(store, result)}")
+            click.echo(f"  {describe_rating(result)}")
     except _Quit:
         click.echo("Stopped; every rating so far is saved.")
-    left = total - rated - skipped
-    summary = f"Rated {rated} of {total}."
-    if skipped:
-        summary += (
-            f" {skipped} code card(s) are reviewed with `tracker submit LESSON FILE --review`."
-        )
-    if left:
-        summary += f" {left} still due: run `tracker review` again."
-    click.echo(summary)
+    left = len(cards) - rated - len(shown_code)
+    click.echo(session_summary(rated, len(cards), shown_code, left))
 
 
 @click.command()
@@ -168,43 +120,35 @@ def review(ctx: click.Context, card_id: int | None, rating: str | None, as_json:
         tracker review
         tracker review 42 --rating good
     """
-    from tracker.due import due_until
-    from tracker.reviews import list_due, parse_rating, show_card
+    from tracker.render.reviews import describe_rating, early_rating_note, early_review_note
+    from tracker.reviews import parse_rating
+    from tracker.usecases.reviews import rate, review_queue
 
     if rating is not None:
         if card_id is None:
             raise click.UsageError("--rating needs a CARD: tracker review CARD --rating good")
         parse_rating(rating)  # refuse a bad rating before opening the database
         store = get_store(ctx)
-        result = _rate(store, card_id, rating)
+        result = rate(
+            store, learner_id=store.learner_id, now=store.now(), card_id=card_id, rating=rating
+        )
         if as_json:
             emit_json(result.as_dict())
         else:
-            click.echo(_describe(store, result))
+            click.echo(describe_rating(result))
         if result.early:
-            click.echo(_early_note(store, result), err=True)
+            click.echo(early_rating_note(result, store.clock), err=True)
         return
     if as_json:
         raise click.UsageError("--json needs --rating: the interactive session prints text")
     store = get_store(ctx)
-    now = store.now()
-    with store.read() as session:
-        if card_id is not None:
-            cards = [show_card(session, learner_id=store.learner_id, card_id=card_id)]
-        else:
-            cards = list_due(
-                session, learner_id=store.learner_id, until=due_until(store.clock, now)
-            )
-    if not cards:
+    queue = review_queue(store, learner_id=store.learner_id, now=store.now(), card_id=card_id)
+    if not queue.cards:
         click.echo("Nothing due today.")
         return
-    if card_id is not None and cards[0].due >= due_until(store.clock, now):
-        click.echo(
-            f"note: card {card_id} is not due until {_local_date(store, cards[0].due)}; "
-            "reviewing early",
-            err=True,
-        )
-    _session(store, cards)
+    if queue.early is not None:
+        click.echo(early_review_note(queue.early, store.clock), err=True)
+    _session(store, queue)
 
 
 @click.command()
@@ -221,35 +165,12 @@ def optimize(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     Example:
         tracker optimize --dry-run
     """
-    from tracker.optimizer import optimize_learner
+    from tracker.render.optimize import render_optimize
+    from tracker.usecases.optimize import optimize as fit
 
     store = get_store(ctx)
-    result = optimize_learner(store, dry_run=dry_run)
+    outcome = fit(store, learner_id=store.learner_id, now=store.now(), dry_run=dry_run)
     if as_json:
-        emit_json(
-            {
-                "reviews": result.reviews_total,
-                "reviews_used": result.reviews_used,
-                "log_loss_before": result.loss_before,
-                "log_loss_after": result.loss_after,
-                "improved": result.improved,
-                "stored": result.stored,
-                "dry_run": dry_run,
-                "parameters_before": list(result.previous_parameters),
-                "parameters": list(result.parameters),
-            }
-        )
+        emit_json(outcome.as_dict())
         return
-    before = "your parameters" if result.custom_before else "the defaults"
-    click.echo(f"{result.reviews_used} usable reviews ({result.reviews_total} in all)")
-    click.echo(f"log loss before: {result.loss_before:.4f} ({before})")
-    click.echo(f"log loss after:  {result.loss_after:.4f} (fitted)")
-    click.echo("parameters: " + ", ".join(f"{p:.4f}" for p in result.parameters))
-    if dry_run:
-        click.echo("dry run: nothing stored")
-    elif result.stored:
-        click.echo("stored: your next ratings use these parameters")
-    else:
-        click.echo(
-            f"not stored: the fitted parameters do not predict your reviews better than {before}"
-        )
+    click.echo(render_optimize(outcome))

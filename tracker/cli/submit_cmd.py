@@ -1,59 +1,20 @@
 """`tracker submit`: validate an exercise in the sandbox and record the outcome.
 
-The command starts the sandboxed workers first (they spend a second or more
-importing torch), opens the database while they do, then waits for the verdict.
+Run here, this is the cold path: the sandboxed workers start first (they spend
+a second or more importing torch) and the database is opened while they do.
 Only ``--review`` opens the database first: it needs the lesson passed already.
-torch is imported only inside the command, never when the CLI is loaded.
+When ``tracker serve`` runs, the console script hands the request to it before
+this module is even loaded (``tracker.handoff``).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from tracker.cli.checkin_cmd import gc_paused
-from tracker.cli.common import emit_json, get_store
+from tracker.cli.common import emit_json, gc_paused, get_store, style
 from tracker.validation.device import DEVICE_CHOICES
-
-
-def _marks() -> tuple[str, str]:
-    """✓ and ✗ where stdout can encode them, else ASCII."""
-    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
-    try:
-        "✓✗".encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return "+", "x"
-    return "✓", "✗"
-
-
-def render_verdict(document: dict) -> list[str]:
-    ok, bad = _marks()
-    status = "passed" if document["passed"] else "failed"
-    lines = [click.style(f"{document['lesson']}: {status}", bold=True)]
-    for check in document["checks"]:
-        mark = ok if check["passed"] else bad
-        lines.append(f"  {mark} {check['name']}: {check['message']}")
-    if document.get("error"):
-        lines.append(f"  error: {document['error']}")
-    lines.append(
-        f"device {document['device']}, isolation {document['isolation']}, "
-        f"{document['duration_s']:.2f} s"
-    )
-    if not document["isolation"].startswith("bubblewrap"):
-        lines.append("  (no sandbox: bubblewrap is unavailable, so the code ran with limits only)")
-    if document.get("recorded"):
-        lines.append("progress recorded")
-    elif not document["passed"]:
-        lines.append("nothing recorded but the attempt; fix the failing checks and submit again")
-    if "review" in document:
-        review = document["review"]
-        if review:
-            lines.append(f"code card rated {review['rating']}, next due {review['due']}")
-        else:
-            lines.append("no code card to rate")
-    return lines
 
 
 @click.command()
@@ -75,6 +36,7 @@ def render_verdict(document: dict) -> list[str]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 @click.option("--review", is_flag=True, help="A review of a passed lesson: rates its code card.")
+@click.option("--request-id", hidden=True, default=None, help="Set by the hand-off client.")
 @click.pass_context
 def submit(
     ctx: click.Context,
@@ -84,6 +46,7 @@ def submit(
     timeout: int | None,
     as_json: bool,
     review: bool,
+    request_id: str | None,
 ) -> None:
     """Check an exercise file in a sandbox; record the lesson when it passes.
 
@@ -95,30 +58,34 @@ def submit(
         tracker submit multi-head-attention-2 mha.py
     """
     from tracker.config import load_settings
-    from tracker.submission import check_review_allowed, finish_submission, prepare_submission
+    from tracker.render.verdict import render_verdict
+    from tracker.usecases.submit import SubmitRequest, begin_validation, new_request_id, submit
 
+    request = SubmitRequest(
+        lesson_id=lesson_id,
+        path=file,
+        device=device.lower(),
+        timeout=timeout,
+        for_review=review,
+        request_id=request_id or new_request_id(),
+    )
+    settings = load_settings()
+    now = settings.clock.now()
     with gc_paused():  # a cold submit builds torch's and the ORM's objects: nothing to collect
-        if review:  # checked before any worker starts: a review needs the lesson passed
-            store = get_store(ctx)
-            check_review_allowed(store, lesson_id)
-        prepared = prepare_submission(
-            lesson_id,
-            file,
-            settings=load_settings(),
-            device=device.lower(),
-            timeout=timeout,
-            for_review=review,
-        )
+        # A review (the lesson must be passed) or a retried request (it may be recorded
+        # already) is checked before any worker starts; otherwise the workers start
+        # first and import torch while the database is opened.
+        started = None if review or request_id else begin_validation(request, settings=settings)
         try:
-            store = get_store(ctx)  # opened while the workers import torch
+            store = get_store(ctx)
         except BaseException:
-            prepared.pending.cancel(kill=True)
+            if started is not None:
+                started.pending.cancel(kill=True)
             raise
-        outcome = finish_submission(store, prepared)
+        outcome = submit(store, started or request, learner_id=store.learner_id, now=now)
     document = outcome.as_dict()
     if as_json:
         emit_json(document)
     else:
-        for line in render_verdict(document):
-            click.echo(line)
-    ctx.exit(0 if outcome.verdict.passed else 1)
+        click.echo("\n".join(render_verdict(document, style(ctx))))
+    ctx.exit(outcome.exit_code)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Requirement:
-    """A lesson needs ``concept`` at ``depth`` or deeper."""
-
-    concept: str
-    depth: int
-
-    def __str__(self) -> str:
-        return f"{self.concept}@{self.depth}"
+from tracker.rules import Requirement
 
 
 @dataclass(frozen=True)

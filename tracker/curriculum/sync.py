@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,9 +53,7 @@ def _content_hash(spec: LessonSpec) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def sync_curriculum(
-    session: Session, curriculum: Curriculum, *, now: datetime | None = None
-) -> SyncReport:
+def sync_curriculum(session: Session, curriculum: Curriculum, *, now: datetime) -> SyncReport:
     """Upsert the curriculum inside the caller's transaction."""
     report = SyncReport()
     concepts = {c.id: c for c in session.scalars(select(Concept))}
@@ -122,7 +120,7 @@ def sync_curriculum(
                 concept_id=spec.concept,
                 old_json=old_questions,
                 new_json=row.questions_json,
-                now=now or datetime.now(UTC),
+                now=now,
             )
     for lesson_id, row in lessons.items():
         if lesson_id not in curriculum.lessons and not row.retired:

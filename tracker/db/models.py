@@ -147,6 +147,10 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
     lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.id"))
+    # Made by the client before a hand-off: the same request is recorded once.
+    request_id: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     local_date: Mapped[date] = mapped_column(Date)
     code_sha256: Mapped[str] = mapped_column(String(64))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from tracker.db.engine import DatabaseLocation, create_engine_for, take_write_lock, writer
 from tracker.errors import DatabaseUnavailable
 
-REVISIONS = ("0001", "0002")
+REVISIONS = ("0001", "0002", "0003")
 HEAD_REVISION = REVISIONS[-1]
 
 
@@ -70,13 +70,15 @@ def schema_state(conn: Connection) -> SchemaState:
     return SchemaState(revision=revision, has_tables=bool(names - {"alembic_version"}))
 
 
-def ensure_schema(engine: Engine, location: DatabaseLocation) -> UpgradeReport | None:
+def ensure_schema(
+    engine: Engine, location: DatabaseLocation, *, now: datetime
+) -> UpgradeReport | None:
     """Create or upgrade the schema when needed; None when it was already current."""
     state = read_schema_state(engine)
     if state.revision == HEAD_REVISION:
         return None
     check_upgradable(state, location)
-    return upgrade_schema(location, state.revision)
+    return upgrade_schema(location, state.revision, now=now)
 
 
 def check_upgradable(state: SchemaState, location: DatabaseLocation) -> None:
@@ -102,7 +104,11 @@ def alembic_config():  # -> alembic.config.Config; untyped to keep alembic off t
 
 
 def upgrade_schema(
-    location: DatabaseLocation, from_revision: str | None, target: str = "head"
+    location: DatabaseLocation,
+    from_revision: str | None,
+    target: str = "head",
+    *,
+    now: datetime,
 ) -> UpgradeReport | None:
     """Run the migrations in one transaction (SQLite: with a backup first, foreign keys off).
 
@@ -112,7 +118,7 @@ def upgrade_schema(
 
     backup = None
     if location.sqlite_path is not None and from_revision is not None:
-        backup = backup_sqlite(location.sqlite_path, label=f"schema-{from_revision}")
+        backup = backup_sqlite(location.sqlite_path, label=f"schema-{from_revision}", now=now)
     engine = create_engine_for(location, foreign_keys=False)
     try:
         with writer(engine).connect() as conn, conn.begin():
@@ -139,10 +145,22 @@ def upgrade_schema(
     return UpgradeReport(from_revision=from_revision, to_revision=HEAD_REVISION, backup_path=backup)
 
 
-def backup_sqlite(path: Path, *, destination: Path | None = None, label: str = "backup") -> Path:
-    """A consistent copy through SQLite's backup API (safe while others read or write)."""
+def backup_sqlite(
+    path: Path,
+    *,
+    destination: Path | None = None,
+    label: str = "backup",
+    now: datetime | None = None,
+) -> Path:
+    """A consistent copy through SQLite's backup API (safe while others read or write).
+
+    Without ``destination`` the copy sits beside ``path``, named after ``label``
+    and ``now`` (a UTC stamp).
+    """
     if destination is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        if now is None:
+            raise ValueError("a backup beside the database needs the time for its name")
+        stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M%SZ")
         destination = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix or '.db'}")
         counter = 1
         while destination.exists():

@@ -34,49 +34,21 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tracker import interrupt
 from tracker.validation.execution import Executor, GiB, Limits, MiB, RawRun
-from tracker.validation.lesson_api import CheckResult, PhaseResult
+from tracker.validation.lesson_api import PhaseResult
+from tracker.validation.verdict import Verdict
 
 WORKER = Path(__file__).with_name("worker.py")
 MAX_NOTES_BYTES = 1 * MiB
 MAX_ERROR_BYTES = 64 * 1024
 JOB_PREFIX = "tracker-job-"
 MEMORY_NOTE_MARKERS = ("MemoryError", "can't allocate memory", "Cannot allocate memory")
-
-
-@dataclass
-class Verdict:
-    """The outcome of one validation; ``as_dict`` is the ``submit --json`` document."""
-
-    lesson: str
-    passed: bool
-    device: str
-    isolation: str
-    duration_s: float
-    checks: list[CheckResult]
-    error: str | None
-    seed: int
-    recorded: bool = False
-    phases: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lesson": self.lesson,
-            "passed": self.passed,
-            "recorded": self.recorded,
-            "device": self.device,
-            "isolation": self.isolation,
-            "duration_s": round(self.duration_s, 3),
-            "checks": [check.as_dict() for check in self.checks],
-            "error": self.error,
-            "seed": self.seed,
-            "phases": self.phases,
-        }
 
 
 def size_text(n: int) -> str:
@@ -182,8 +154,61 @@ class _Job:
     future: Future | None = None
 
 
+def _start_time(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot), None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+        return int(raw[raw.rfind(b")") + 2 :].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+_OWNER = f"{os.getpid()}-{_start_time(os.getpid()) or 0}"
+
+
+def job_parent() -> Path:
+    """The one directory cold job dirs live in (per user, mode 0700), swept of dead owners'.
+
+    A job dir holds the learner's code; a process killed before it could remove
+    its own (SIGKILL) leaves it behind, named after the owner's pid and start
+    time, and the next validation removes it.
+    """
+    parent = Path(tempfile.gettempdir()) / f"tracker-jobs-{os.getuid()}"
+    try:
+        parent.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(parent)
+    except OSError:
+        return Path(tempfile.gettempdir())
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return Path(tempfile.gettempdir())  # not ours to trust: job dirs go beside it
+    sweep_dead_jobs(parent)
+    return parent
+
+
+def sweep_dead_jobs(parent: Path) -> list[Path]:
+    """Remove job dirs whose owner process no longer runs; the paths removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(JOB_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        owner = entry.name.removeprefix(JOB_PREFIX).split("-")[:2]
+        try:
+            pid, started = int(owner[0]), int(owner[1])
+        except (IndexError, ValueError):
+            continue
+        if _start_time(pid) != started:
+            _remove_tree(Path(entry.path))
+            removed.append(Path(entry.path))
+    return removed
+
+
 def _new_job(phase: str, probe: bytes, source: bytes, root: Path | None = None) -> _Job:
-    path = Path(tempfile.mkdtemp(prefix=JOB_PREFIX, dir=root))  # mode 0700
+    parent = root if root is not None else job_parent()
+    path = Path(tempfile.mkdtemp(prefix=f"{JOB_PREFIX}{_OWNER}-", dir=parent))  # mode 0700
     (path / "worker.py").write_bytes(WORKER.read_bytes())
     (path / "probe.py").write_bytes(probe)
     (path / "submission.py").write_bytes(source)
@@ -397,6 +422,8 @@ class PendingValidation:
         self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.phases)))
         self.jobs: dict[str, _Job] = {}
         self.finished = False
+        # Ctrl-C or SIGTERM (tracker.interrupt): kill the workers, remove the job dirs.
+        self._interrupt = interrupt.on_interrupt(self._abandon)
         try:
             for phase in self.phases:
                 self._start(phase, early=True)
@@ -427,6 +454,14 @@ class PendingValidation:
         if job.future is None:
             job.future = self.pool.submit(self.executor.run, job.path, self.limits)
 
+    def _abandon(self) -> None:
+        """The process is about to exit: kill what runs, remove the job dirs, wait for nothing."""
+        stop = getattr(self.executor, "cancel", None)
+        if callable(stop):
+            stop()
+        for job in list(self.jobs.values()):
+            _remove_tree(job.path)
+
     def cancel(self, *, kill: bool = False) -> None:
         """Stop waiting workers, wait for running ones, remove every job directory.
 
@@ -446,6 +481,7 @@ class PendingValidation:
         self.pool.shutdown(wait=True)
         for job in self.jobs.values():
             _remove_tree(job.path)
+        interrupt.discard(self._interrupt)
 
     def result(self) -> Verdict:
         ok = False

@@ -26,9 +26,11 @@ Protocol: one JSON line per request on stdin
 ``{"job": NAME, "limits": {...}, "watch": {...}}`` and one JSON line per
 reply on the original stdout ``{"returncode", "wall_s", "peak_rss_bytes",
 "cpu_s", "reason", "output_tail"}``, where ``reason`` is why the zygote
-killed the child (timeout, output, processes, file size) or null; the trusted
-side turns that into a ``RawRun`` with the cold executor's own rules. The first
-line written is ``{"ready": true, ...}``. Anything else it prints goes to stderr.
+killed the child (timeout, output, processes, file size, interrupted) or null;
+the trusted side turns that into a ``RawRun`` with the cold executor's own
+rules. ``{"cancel": NAME}`` (no reply) kills job NAME's child if it runs, or
+refuses NAME when it comes later. The first line written is
+``{"ready": true, ...}``. Anything else it prints goes to stderr.
 
 ``peak_rss_bytes`` is the child's ru_maxrss: it includes the pages the child
 inherited from the zygote (torch's import, ~the same as a cold worker's own
@@ -263,9 +265,74 @@ def _empty(folder: str) -> None:
             pass
 
 
-def run_one(request: dict, *, spool: Path, tmp: str, as_init: bool, abi: int, worker) -> dict:  # noqa: ANN001
+class Requests:
+    """Request lines from the trusted side, read without blocking the watch loop."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.closed = False
+        self.cancelled: set[str] = set()
+
+    def read_available(self) -> None:
+        data = os.read(self.fd, 65536)
+        if not data:
+            self.closed = True
+        self.buffer += data
+
+    def next_line(self) -> bytes | None:
+        if b"\n" not in self.buffer:
+            return None
+        line, _, rest = bytes(self.buffer).partition(b"\n")
+        self.buffer[:] = rest
+        return line
+
+    def next_request(self) -> dict | None:
+        """The next job request (cancels are noted as they pass); None at end of input."""
+        while True:
+            line = self.next_line()
+            if line is None:
+                if self.closed:
+                    return None
+                self.read_available()
+                continue
+            request = json.loads(line)
+            if isinstance(request, dict) and "cancel" in request:
+                self.cancelled.add(str(request["cancel"]))
+                continue
+            return request
+
+    def cancel_pending(self, job: str) -> bool:
+        """Read what has arrived; True when ``job`` was cancelled."""
+        while (line := self.next_line()) is not None:
+            with contextlib.suppress(ValueError):
+                request = json.loads(line)
+                if isinstance(request, dict) and "cancel" in request:
+                    self.cancelled.add(str(request["cancel"]))
+        return job in self.cancelled
+
+
+def run_one(
+    request: dict,
+    *,
+    spool: Path,
+    tmp: str,
+    as_init: bool,
+    abi: int,
+    worker,
+    requests: Requests,  # noqa: ANN001
+) -> dict:
     """Fork a child for one job, watch it as the cold executor would, clean up after it."""
     limits, watch = request["limits"], request["watch"]
+    if requests.cancel_pending(request["job"]):
+        return {
+            "returncode": None,
+            "wall_s": 0.0,
+            "peak_rss_bytes": 0,
+            "cpu_s": 0.0,
+            "reason": "interrupted",
+            "output_tail": "",
+        }
     job = spool / request["job"]
     tail_bytes, poll = int(watch["tail_bytes"]), float(watch["poll_s"])
     max_files, out_cap = int(watch["out_max_files"]), int(watch["out_cap"])
@@ -298,7 +365,14 @@ def run_one(request: dict, *, spool: Path, tmp: str, as_init: bool, abi: int, wo
                 reason = "file size"
                 break
         watched = [pidfd, read_fd] if reading else [pidfd]
+        if not requests.closed:
+            watched.append(requests.fd)
         ready, _, _ = select.select(watched, [], [], max(0.0, min(deadline, next_check) - now))
+        if requests.fd in ready:
+            requests.read_available()
+            if requests.cancel_pending(request["job"]):
+                reason = "interrupted"
+                break
         if read_fd in ready:
             data = os.read(read_fd, 65536)
             reading = bool(data)
@@ -342,7 +416,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--worker-dir", required=True)
     parser.add_argument("--spool", required=True)
     parser.add_argument("--tmp", required=True)
-    parser.add_argument("--sandboxed", action="store_true")
     args = parser.parse_args(argv)
 
     as_init = os.getpid() == 1
@@ -352,7 +425,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Requests and replies get their own descriptors; fd 1 becomes stderr so a
     # stray print (a library warning) can never corrupt the reply stream.
-    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    requests = Requests(os.dup(0))
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -371,14 +444,26 @@ def main(argv: list[str]) -> int:
         json.dumps({"ready": True, "pid": os.getpid(), "landlock": abi, "as_init": as_init}) + "\n"
     )
     replies.flush()
-    for line in requests:
+    while True:
         try:
-            request = json.loads(line)
-            reply = run_one(
-                request, spool=spool, tmp=args.tmp, as_init=as_init, abi=abi, worker=worker
-            )
-        except Exception as exc:  # noqa: BLE001 - report, keep serving
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
+            request = requests.next_request()
+        except ValueError as exc:
+            reply = {"error": f"bad request: {exc}"}
+        else:
+            if request is None:
+                break
+            try:
+                reply = run_one(
+                    request,
+                    spool=spool,
+                    tmp=args.tmp,
+                    as_init=as_init,
+                    abi=abi,
+                    worker=worker,
+                    requests=requests,
+                )
+            except Exception as exc:  # noqa: BLE001 - report, keep serving
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
     return 0

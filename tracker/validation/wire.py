@@ -1,10 +1,10 @@
-"""The wire between ``submit`` and ``tracker serve``: where the socket is, and messages.
+"""The wire between ``submit`` and ``tracker serve``: where the socket is, and framing.
 
 Standard library only (platformdirs for PostgreSQL's runtime dir), so the
-hand-off in ``tracker.handoff`` can reach a running server in milliseconds;
-``tracker.validation.warm`` builds the executor on top of it.
+hand-off in ``tracker.handoff`` can reach a running server in milliseconds.
+What the messages say is ``tracker.validation.protocol``'s.
 
-Wire protocol: one JSON line each way per connection.
+Framing: JSON objects, one per line.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import os
 import socket
 import stat
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,16 +26,21 @@ SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes; longer paths go through /proc
 
 
 class WarmPaths(NamedTuple):
-    """Where ``tracker serve`` puts its socket and its spool of warm job dirs."""
+    """Where ``tracker serve`` puts its socket, its spool of warm job dirs, and its lock."""
 
     socket: Path
     spool: Path
+    lock: Path  # held (flock) by the one serve of this database
 
 
 def warm_paths(location: DatabaseLocation) -> WarmPaths:
     if location.sqlite_path is not None:
         db = location.sqlite_path
-        return WarmPaths(db.with_name(db.name + ".sock"), db.with_name(db.name + ".spool"))
+        return WarmPaths(
+            db.with_name(db.name + ".sock"),
+            db.with_name(db.name + ".spool"),
+            db.with_name(db.name + ".serve.lock"),
+        )
     import warnings
 
     import platformdirs
@@ -46,7 +52,7 @@ def warm_paths(location: DatabaseLocation) -> WarmPaths:
     import hashlib
 
     key = hashlib.sha256(location.describe().encode()).hexdigest()[:12]
-    return WarmPaths(root / f"pg-{key}.sock", root / f"pg-{key}.spool")
+    return WarmPaths(root / f"pg-{key}.sock", root / f"pg-{key}.spool", root / f"pg-{key}.lock")
 
 
 @contextlib.contextmanager
@@ -62,26 +68,44 @@ def socket_address(path: Path) -> Iterator[str]:
         os.close(fd)
 
 
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def send_message(conn: socket.socket, message: dict[str, Any]) -> None:
-    conn.sendall(json.dumps(message).encode() + b"\n")
+    """One JSON line; dates and datetimes travel as ISO 8601 text."""
+    conn.sendall(json.dumps(message, default=_iso).encode() + b"\n")
+
+
+class LineReader:
+    """JSON lines from one connection, several per connection; socket timeouts apply."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buffer = bytearray()
+
+    def next(self) -> dict[str, Any]:
+        """The next message; ValueError when the peer closed or sent nothing usable."""
+        while b"\n" not in self.buffer:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                raise ValueError("connection closed without a reply")
+            self.buffer += chunk
+            if len(self.buffer) > MAX_MESSAGE_BYTES:
+                raise ValueError("message too long")
+        line, _, rest = bytes(self.buffer).partition(b"\n")
+        self.buffer[:] = rest
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            raise ValueError("message is not a JSON object")
+        return message
 
 
 def receive_message(conn: socket.socket) -> dict[str, Any]:
     """One JSON line; ValueError when the peer sent nothing usable."""
-    data = bytearray()
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise ValueError("message too long")
-    if not data:
-        raise ValueError("connection closed without a reply")
-    message = json.loads(data)
-    if not isinstance(message, dict):
-        raise ValueError("message is not a JSON object")
-    return message
+    return LineReader(conn).next()
 
 
 def socket_is_private(path: Path) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from tracker.config import load_settings
-from tracker.db.engine import DatabaseLocation, create_engine_for, resolve_location, translate_error
+from tracker.db.engine import DatabaseLocation, translate_error
 from tracker.db.schema import (
     HEAD_REVISION,
     backup_sqlite,
@@ -24,6 +24,7 @@ from tracker.db.schema import (
     upgrade_schema,
 )
 from tracker.errors import UsageError
+from tracker.store import Store
 
 
 @dataclass
@@ -48,22 +49,19 @@ class CheckReport:
 
 
 @contextmanager
-def _engine(db: str | None) -> Iterator[tuple[DatabaseLocation, Engine]]:
-    location = resolve_location(db, load_settings().db)
-    engine = create_engine_for(location)
+def _engine(store: Store) -> Iterator[tuple[DatabaseLocation, Engine]]:
+    """The store's location and engine, driver errors as one-line messages."""
     try:
-        yield location, engine
+        yield store.location, store.engine
     except DBAPIError as exc:
-        raise translate_error(exc, location) from exc
-    finally:
-        engine.dispose()
+        raise translate_error(exc, store.location) from exc
 
 
-def check_database(db: str | None) -> CheckReport:
+def check_database(store: Store) -> CheckReport:
     from tracker.curriculum.fingerprint import fingerprint, stored_fingerprint
     from tracker.resources import lessons_dir
 
-    with _engine(db) as (location, engine):
+    with _engine(store) as (location, engine):
         if location.sqlite_path is not None and not location.sqlite_path.exists():
             return CheckReport(
                 location.describe(), None, problems=["no database here yet: run `tracker init`"]
@@ -94,8 +92,8 @@ def check_database(db: str | None) -> CheckReport:
         return report
 
 
-def backup_database(db: str | None, destination: Path) -> Path:
-    with _engine(db) as (location, engine):
+def backup_database(store: Store, destination: Path) -> Path:
+    with _engine(store) as (location, engine):
         if location.sqlite_path is None:
             raise UsageError("backup copies SQLite files; for PostgreSQL use pg_dump")
         if not location.sqlite_path.exists():
@@ -111,11 +109,11 @@ def backup_database(db: str | None, destination: Path) -> Path:
         return backup_sqlite(location.sqlite_path, destination=destination.resolve())
 
 
-def upgrade_database(db: str | None) -> str:
-    with _engine(db) as (location, engine):
+def upgrade_database(store: Store, *, now: datetime) -> str:
+    with _engine(store) as (location, engine):
         state = read_schema_state(engine)
         if state.revision == HEAD_REVISION:
             return f"schema already at head ({HEAD_REVISION})"
         check_upgradable(state, location)
-        report = upgrade_schema(location, state.revision)
+        report = upgrade_schema(location, state.revision, now=now)
         return report.describe() if report else f"schema already at head ({HEAD_REVISION})"

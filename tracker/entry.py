@@ -1,0 +1,55 @@
+"""The ``tracker`` console script: take over Ctrl-C, try the hand-off, else run the CLI.
+
+Kept tiny and free of the CLI: a ``submit`` while ``tracker serve`` runs is
+answered without loading click, SQLAlchemy or torch, and nothing below the
+CLI ever imports ``tracker.cli``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+
+def main() -> None:
+    from tracker import interrupt
+
+    interrupt.install()  # first: a Ctrl-C from here on exits 130 in one line
+    argv = sys.argv[1:]
+    if "submit" in argv:
+        from tracker.handoff import RunHere, try_handoff
+
+        handed = try_handoff(argv)
+        if isinstance(handed, int):
+            _exit(handed)
+        if isinstance(handed, RunHere) and handed.request_id is not None:
+            # The server may have recorded it: the cold run checks, under the same id.
+            sys.argv = [sys.argv[0], *argv, "--request-id", handed.request_id]
+    from tracker.cli import cli
+
+    try:
+        cli.main(prog_name="tracker")
+        code = 0
+    except SystemExit as exc:
+        code = exit_status(exc.code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    # The command has finished and closed what it opened (the store, job dirs);
+    # the interpreter's teardown of torch and SQLAlchemy would only add ~0.1 s.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`tracker ... | head`)
+            stream.flush()
+    os._exit(code)
+
+
+def exit_status(code: object) -> int:
+    """What the interpreter would exit with for ``SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

@@ -1,0 +1,40 @@
+"""The commands the tracker suggests to a learner, written in one place.
+
+Screens, JSON documents, reminders and error messages all point at the next
+command to run; keeping the wording here means a renamed option changes once.
+"""
+
+from __future__ import annotations
+
+
+def review() -> str:
+    return "tracker review"
+
+
+def learn(lesson_id: str) -> str:
+    return f"tracker learn {lesson_id}"
+
+
+def exercise(lesson_id: str, file: str | None = None) -> str:
+    return f"tracker lesson exercise {lesson_id} -o {file or lesson_id + '.py'}"
+
+
+def submit(lesson_id: str, file: str = "FILE", *, review: bool = False) -> str:
+    return f"tracker submit {lesson_id} {file}" + (" --review" if review else "")
+
+
+def study_steps(lesson_id: str, has_exercise: bool) -> str:
+    """What studying a lesson takes: read it, and for an exercise, submit the code."""
+    if has_exercise:
+        return f"{learn(lesson_id)}, then {submit(lesson_id)}"
+    return learn(lesson_id)
+
+
+def exercise_steps(lesson_id: str) -> str:
+    """How an exercise lesson is passed: the skeleton, then a submission."""
+    file = f"{lesson_id}.py"
+    return f"`{exercise(lesson_id, file)}`, then `{submit(lesson_id, file)}`"
+
+
+def code_review(lesson_id: str) -> str:
+    return f"`{submit(lesson_id, review=True)}`"

@@ -1,0 +1,44 @@
+"""Lessons as text: the Markdown a learner reads, what a study session recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tracker import hints
+
+if TYPE_CHECKING:
+    from tracker.usecases.catalog import LessonDetail
+    from tracker.usecases.checkin import StudyRecord
+
+
+def lesson_markdown(content: str, questions: Sequence[str]) -> str:
+    """The lesson's text followed by its understanding-check questions."""
+    numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(questions, start=1))
+    return f"{content.rstrip()}\n\n## Check your understanding\n\n{numbered}\n"
+
+
+def print_markdown(text: str) -> None:
+    """Markdown rendered for the terminal (rich, imported only here)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(highlight=False).print(Markdown(text))
+
+
+def render_study_record(record: StudyRecord) -> str:
+    again = "" if record.first_pass else " (studied again; depth unchanged)"
+    cards = f"; {record.cards_created} review cards added" if record.cards_created else ""
+    return (
+        f"Recorded {record.lesson} on {record.date.isoformat()}{again}: "
+        f"{record.concept} is at depth {record.concept_depth}{cards}. "
+        "Next: `tracker checkin`."
+    )
+
+
+def render_lesson_detail(detail: LessonDetail) -> str:
+    spec = detail.spec
+    text = lesson_markdown(spec.content, [q.prompt for q in spec.questions]).rstrip("\n")
+    if spec.has_exercise:
+        text += f"\n\nExercise: {hints.exercise_steps(spec.id)}."
+    return text

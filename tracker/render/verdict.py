@@ -1,0 +1,38 @@
+"""A submission's verdict as text: the same lines for a cold submit and a handed-off one.
+
+Standard library only: the hand-off client prints a warm verdict with it in a
+process that never loads click, SQLAlchemy or torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.render.style import PLAIN, Style
+
+
+def render_verdict(document: dict[str, Any], style: Style = PLAIN) -> list[str]:
+    status = "passed" if document["passed"] else "failed"
+    lines = [style.bold(f"{document['lesson']}: {status}")]
+    for check in document["checks"]:
+        mark = style.ok if check["passed"] else style.bad
+        lines.append(f"  {mark} {check['name']}: {check['message']}")
+    if document.get("error"):
+        lines.append(f"  error: {document['error']}")
+    lines.append(
+        f"device {document['device']}, isolation {document['isolation']}, "
+        f"{document['duration_s']:.2f} s"
+    )
+    if not document["isolation"].startswith("bubblewrap"):
+        lines.append("  (no sandbox: bubblewrap is unavailable, so the code ran with limits only)")
+    if document.get("recorded"):
+        lines.append("progress recorded")
+    elif not document["passed"]:
+        lines.append("nothing recorded but the attempt; fix the failing checks and submit again")
+    if "review" in document:
+        review = document["review"]
+        if review:
+            lines.append(f"code card rated {review['rating']}, next due {review['due_date']}")
+        else:
+            lines.append("no code card to rate")
+    return lines
