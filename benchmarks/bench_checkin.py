@@ -34,6 +34,7 @@ def seed(env: dict[str, str]) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tracker.checkin import check_in
+
     from tracker.clock import parse_instant
     from tracker.db.models import Lesson
     from tracker.progress import record_passed_lesson

@@ -79,8 +79,9 @@ def warm_submit(env: dict[str, str], runs: int) -> dict | None:
     import os
     import signal
 
-    from tracker.db.engine import resolve_location
     from tracker.validation.warm import ping, warm_paths
+
+    from tracker.db.engine import resolve_location
 
     paths = warm_paths(resolve_location(env["TRACKER_DB"]))
     serve = None

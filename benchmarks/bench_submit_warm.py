@@ -62,10 +62,10 @@ def _submit_isolation(env: dict[str, str]) -> str:
 def _warm_jobs(db: Path, runs: int) -> tuple[dict, dict]:
     sys.path.insert(0, str(ROOT / "tests"))
     from test_warm import make_job
+    from tracker.validation.warm import warm_executor_for
 
     from tracker.db.engine import resolve_location
     from tracker.validation.execution import Limits
-    from tracker.validation.warm import warm_executor_for
 
     executor = warm_executor_for(resolve_location(str(db)), timeout=5.0)
     assert executor is not None

@@ -441,7 +441,7 @@ def test_after_serve_stops_submit_runs_cold(tmp_path: Path) -> None:
 
 def test_the_console_script_never_imports_the_cli_from_below() -> None:
     code = (
-        "import sys, tracker.entry, tracker.handoff, tracker.serve.host, "
+        "import sys, tracker.handoff, tracker.serve.host, "
         "tracker.serve.validation, tracker.usecases.submit\n"
         "print([m for m in sys.modules if m == 'tracker.cli' or m.startswith('tracker.cli.')])"
     )

@@ -91,7 +91,8 @@ def test_a_lesson_does_not_need_the_shallower_lessons_of_its_concept(graph: Cour
     assert "flash-attention-3" not in ids  # needs multi-head-attention@2
     flash = graph.lesson("flash-attention-3")
     assert flash is not None
-    assert missing_requirements(flash.requires, progress.depths) == [Requirement("multi-head-attention", 2)]
+    missing = missing_requirements(flash.requires, progress.depths)
+    assert missing == [Requirement("multi-head-attention", 2)]
     assert missing_requirements(flash.requires, {"multi-head-attention": 3}) == []
 
 

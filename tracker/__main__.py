@@ -1,3 +1,5 @@
-from tracker.entry import main
+"""`python -m tracker`: the console script."""
+
+from tracker.cli.entry import main
 
 main()

@@ -27,9 +27,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("request_id", sa.String(length=64), nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_submissions_request_id"), ["request_id"], unique=True
-        )
+        batch_op.create_index(batch_op.f("ix_submissions_request_id"), ["request_id"], unique=True)
 
 
 def downgrade() -> None:

@@ -1,8 +1,8 @@
 """The ``tracker`` console script: take over Ctrl-C, try the hand-off, else run the CLI.
 
-Kept tiny and free of the CLI: a ``submit`` while ``tracker serve`` runs is
-answered without loading click, SQLAlchemy or torch, and nothing below the
-CLI ever imports ``tracker.cli``.
+Kept tiny: a ``submit`` while ``tracker serve`` runs is answered without
+loading click, SQLAlchemy or torch (``tracker.handoff``); only then is the
+click group (``tracker.cli.app``) imported.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main() -> None:
         if isinstance(handed, RunHere) and handed.request_id is not None:
             # The server may have recorded it: the cold run checks, under the same id.
             sys.argv = [sys.argv[0], *argv, "--request-id", handed.request_id]
-    from tracker.cli import cli
+    from tracker.cli.app import cli
 
     try:
         cli.main(prog_name="tracker")

@@ -1,0 +1,1 @@
+"""`tracker serve`: the long-running host and the services it runs."""
