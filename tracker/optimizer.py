@@ -7,7 +7,7 @@ fsrs' optimizer silently returns the default parameters when it has fewer
 than 512 usable reviews: those made a day or more after the card's previous
 review, within the first 64 reviews of each card. ``optimizable_reviews``
 counts them the same way before the optimizer is called, and
-``optimize_learner`` refuses with the count (``NotEnoughReviews``, exit 1)
+``check_enough`` refuses with the count (``NotEnoughReviews``, exit 1)
 instead of pretending to have fitted something.
 
 Log loss (mean binary cross-entropy of the predicted recall against "not

@@ -1,7 +1,7 @@
 """The warm worker's zygote: imports torch once, then forks one child per job.
 
 This file runs inside the sandbox (``python warm_zygote.py --worker DIR ...``),
-started by ``tracker serve`` (``tracker.validation.warm_server``). Like
+started by ``tracker serve`` (``tracker.validation.warm_worker``). Like
 ``worker.py`` it imports nothing from ``tracker``: only the standard library,
 torch, safetensors and the ``worker.py`` that serve binds beside it.
 
