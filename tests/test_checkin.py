@@ -337,7 +337,7 @@ def test_learn_records_a_session_when_confirmed(
     assert rows(db_path, "SELECT lesson_id, depth FROM progress") == [("transformer-1", 1)]
 
 
-def test_learning_twice_adds_a_session_but_never_lowers_depth(
+def test_learning_twice_is_practice_not_a_second_session(
     cli_run, monkeypatch: pytest.MonkeyPatch, db_path: Path, store
 ) -> None:  # noqa: ANN001
     pass_lessons(
@@ -351,11 +351,18 @@ def test_learning_twice_adds_a_session_but_never_lowers_depth(
     assert "multi-head-attention is at depth 2" in first.stdout
     cards = rows(db_path, "SELECT count(*) FROM review_cards")
     again = cli_run("learn", "multi-head-attention-1", "--yes")
-    assert "(studied again; depth unchanged): multi-head-attention is at depth 2." in again.stdout
+    assert again.stdout.splitlines()[-1] == (
+        "Recorded multi-head-attention-1 again on 2025-11-10 as practice (not a new session): "
+        "multi-head-attention is at depth 2. Next: `tracker checkin`."
+    )
     assert rows(db_path, "SELECT count(*) FROM review_cards") == cards
     assert rows(
         db_path, "SELECT count(*) FROM study_sessions WHERE lesson_id = 'multi-head-attention-1'"
-    ) == [(2,)]
+    ) == [(1,)]
+    assert rows(
+        db_path,
+        "SELECT kind, local_date FROM practice_attempts WHERE lesson_id = 'multi-head-attention-1'",
+    ) == [("study", "2025-11-10")]
     assert rows(
         db_path, "SELECT max(depth) FROM progress WHERE concept_id = 'multi-head-attention'"
     ) == [(2,)]

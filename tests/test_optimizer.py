@@ -154,7 +154,7 @@ def test_worse_parameters_are_not_stored(store, cli_run, monkeypatch, enough) ->
 def test_stored_parameters_schedule_the_next_rating(store, monkeypatch, enough) -> None:  # noqa: ANN001
     import tracker.optimizer as optimizer
     from tracker.db.models import ReviewCard
-    from tracker.reviews import rate_card
+    from tracker.ledger import rate_card
 
     monkeypatch.setattr(optimizer, "fit_parameters", fitted_stand_in)
     insert_reviews(store, enough)

@@ -104,7 +104,7 @@ def test_due_text_and_empty(learner, cli_run, monkeypatch: pytest.MonkeyPatch) -
         if card_rows(learner)[card]["kind"] == "question":
             assert cli_run("review", str(card), "--rating", "good").exit_code == 0
     code = card_id(learner, "attention-mechanism-1", "code")
-    from tracker.reviews import rate_code_submission
+    from tracker.ledger import rate_code_submission
 
     with learner.write() as session:
         rate_code_submission(
@@ -112,7 +112,6 @@ def test_due_text_and_empty(learner, cli_run, monkeypatch: pytest.MonkeyPatch) -
             learner_id=learner.learner_id,
             lesson_id="attention-mechanism-1",
             passed=True,
-            failed_earlier_today=False,
             now=T0,
             settings=learner.settings,
             submission_id=None,
@@ -231,7 +230,8 @@ def test_early_card_is_rated_with_a_note(learner, cli_run, monkeypatch) -> None:
     a = card_id(learner, "transformer-1")
     assert cli_run("review", str(a), "--rating", "good").exit_code == 0
     first = card_rows(learner)[a]
-    monkeypatch.setenv("TRACKER_NOW", "2025-03-01T18:00")
+    assert first["due"].date().isoformat() > "2025-03-02"
+    monkeypatch.setenv("TRACKER_NOW", "2025-03-02T18:00")
     result = cli_run("review", str(a), "--rating", "easy")
     assert result.exit_code == 0
     assert result.stderr == (
@@ -240,6 +240,25 @@ def test_early_card_is_rated_with_a_note(learner, cli_run, monkeypatch) -> None:
     after = card_rows(learner)[a]
     assert after["reps"] == 2 and len(log_rows(learner)) == 2
     assert after["due"] != first["due"]
+
+
+def test_rating_a_card_again_the_same_day_replaces_the_days_rating(
+    learner,  # noqa: ANN001
+    cli_run,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = card_id(learner, "transformer-1")
+    assert cli_run("review", str(a), "--rating", "again").exit_code == 0
+    first = card_rows(learner)[a]
+    monkeypatch.setenv("TRACKER_NOW", "2025-03-01T18:00")
+    result = cli_run("review", str(a), "--rating", "good", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["replaced"] == "again"
+    after = card_rows(learner)[a]
+    assert after["reps"] == 1 and [log[1] for log in log_rows(learner)] == [3]
+    assert after["due"] > first["due"]
+    text = cli_run("review", str(a), "--rating", "hard").stdout
+    assert f"card {a} rated hard (replaces today's good)" in text
 
 
 def test_a_code_card_is_not_rated_by_hand(learner, cli_run) -> None:  # noqa: ANN001
@@ -254,7 +273,7 @@ def test_a_code_card_is_not_rated_by_hand(learner, cli_run) -> None:  # noqa: AN
 
 
 def test_core_errors_are_typed(learner) -> None:  # noqa: ANN001
-    from tracker.reviews import rate_card
+    from tracker.ledger import rate_card
 
     code = card_id(learner, "attention-mechanism-1", "code")
     with learner.write() as session:
@@ -297,7 +316,7 @@ def test_a_failure_mid_rating_leaves_card_and_log_unchanged(learner, cli_run, db
     def _seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
         statements.append(statement.split()[0] + " " + statement.split()[1])
 
-    from tracker.reviews import rate_card
+    from tracker.ledger import rate_card
 
     with (
         pytest.raises(Exception, match="disk on fire"),  # noqa: B017 - whichever wrapper
@@ -322,7 +341,7 @@ def test_a_failure_mid_rating_leaves_card_and_log_unchanged(learner, cli_run, db
 
 
 def test_a_python_error_after_the_card_update_rolls_back(learner, monkeypatch) -> None:  # noqa: ANN001
-    import tracker.reviews as reviews
+    import tracker.ledger as reviews
 
     a = card_id(learner, "transformer-1")
     before = card_rows(learner)
@@ -402,7 +421,8 @@ def test_interactive_review_of_one_early_card(learner, cli_run, monkeypatch) -> 
     result = cli_run("review", str(a), input="\n4\n")
     assert result.exit_code == 0
     assert f"note: card {a} is not due until" in result.stderr
-    assert [r for _, r, *_ in log_rows(learner)] == [3, 4]
+    assert "rated easy (replaces today's good)" in result.stdout
+    assert [r for _, r, *_ in log_rows(learner)] == [4]  # one rating a day counts
 
 
 def test_interactive_json_is_refused(learner, cli_run) -> None:  # noqa: ANN001
@@ -414,54 +434,91 @@ def test_interactive_json_is_refused(learner, cli_run) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(
-    ("passed", "failed_earlier", "rating"),
-    [(True, False, "good"), (True, True, "hard"), (False, False, "again"), (False, True, "again")],
+    ("outcomes", "rating", "retracted"),
+    [
+        ([True], "good", 0),
+        ([False], "again", 0),
+        ([False, True], "hard", 1),  # a pass after a failed try that day: Again becomes Hard
+        ([False, False], "again", 0),  # one review a day counts: the second try changes nothing
+        ([True, False], "good", 0),  # nor does a failed try after the day's pass
+        ([False, True, True], "hard", 1),
+    ],
 )
-def test_rate_code_submission_maps_outcomes_to_ratings(
+def test_one_code_review_a_day_counts(
     learner,  # noqa: ANN001
-    passed: bool,
-    failed_earlier: bool,
+    outcomes: list[bool],
     rating: str,
+    retracted: int,
 ) -> None:
     from tracker.db.models import Submission
-    from tracker.reviews import rate_code_submission
+    from tracker.ledger import rate_code_submission
 
     code = card_id(learner, "attention-mechanism-1", "code")
-    with learner.write() as session:
-        submission = Submission(
-            learner_id=learner.learner_id,
-            lesson_id="attention-mechanism-1",
-            submitted_at=T0,
-            local_date=T0.date(),
-            code_sha256="0" * 64,
-            passed=passed,
-            for_review=True,
-            device="cpu",
-            isolation="none",
-            duration_s=0.1,
-            verdict_json="{}",
-        )
-        session.add(submission)
-        session.flush()
-        result = rate_code_submission(
-            session,
-            learner_id=learner.learner_id,
-            lesson_id="attention-mechanism-1",
-            passed=passed,
-            failed_earlier_today=failed_earlier,
-            now=T0 + timedelta(hours=1),
-            settings=learner.settings,
-            submission_id=submission.id,
-        )
+    results = []
+    for number, passed in enumerate(outcomes):
+        with learner.write() as session:
+            submission = Submission(
+                learner_id=learner.learner_id,
+                lesson_id="attention-mechanism-1",
+                submitted_at=T0,
+                local_date=T0.date(),
+                code_sha256="0" * 64,
+                passed=passed,
+                for_review=True,
+                device="cpu",
+                isolation="none",
+                duration_s=0.1,
+                verdict_json="{}",
+            )
+            session.add(submission)
+            session.flush()
+            results.append(
+                rate_code_submission(
+                    session,
+                    learner_id=learner.learner_id,
+                    lesson_id="attention-mechanism-1",
+                    passed=passed,
+                    now=T0 + timedelta(hours=1 + number),
+                    settings=learner.settings,
+                    submission_id=submission.id,
+                )
+            )
+    result = results[-1]
     assert result is not None
     assert (result.card_id, result.rating) == (code, rating)
     row = card_rows(learner)[code]
     assert result.due == row["due"] and result.due > T0 + timedelta(hours=1)
-    assert log_rows(learner)[-1][0] == code and log_rows(learner)[-1][4] == submission.id
+    code_logs = [log for log in log_rows(learner) if log[0] == code]
+    assert [log[1] for log in code_logs] == [["again", "hard", "good", "easy"].index(rating) + 1]
+    assert row["reps"] == 1
+    with learner.read() as session:
+        from sqlalchemy import func, select
+
+        from tracker.db.models import RetractedReview
+
+        assert session.scalar(select(func.count()).select_from(RetractedReview)) == retracted
+
+
+def test_a_code_review_the_next_day_is_a_new_entry(learner) -> None:  # noqa: ANN001
+    from tracker.ledger import rate_code_submission
+
+    code = card_id(learner, "attention-mechanism-1", "code")
+    for days, passed in ((0, False), (1, True)):
+        with learner.write() as session:
+            rate_code_submission(
+                session,
+                learner_id=learner.learner_id,
+                lesson_id="attention-mechanism-1",
+                passed=passed,
+                now=T0 + timedelta(days=days, hours=1),
+                settings=learner.settings,
+                submission_id=None,
+            )
+    assert [log[1] for log in log_rows(learner) if log[0] == code] == [1, 3]
 
 
 def test_rate_code_submission_without_a_code_card_is_none(learner) -> None:  # noqa: ANN001
-    from tracker.reviews import rate_code_submission
+    from tracker.ledger import rate_code_submission
 
     with learner.write() as session:
         for lesson in ("transformer-1", "multi-head-attention-2", "no-such-lesson"):
@@ -471,7 +528,6 @@ def test_rate_code_submission_without_a_code_card_is_none(learner) -> None:  # n
                     learner_id=learner.learner_id,
                     lesson_id=lesson,
                     passed=True,
-                    failed_earlier_today=False,
                     now=T0,
                     settings=learner.settings,
                     submission_id=None,
@@ -567,7 +623,7 @@ def test_rating_round_trip_on_postgresql(pg_url: str, cli_run, monkeypatch) -> N
         assert log_rows(store) == [(first, 3, T0, T0.date(), None)]
         assert first not in {i["card"] for i in due_json(cli_run)}
         # the same history on SQLite gives the same schedule (seeded fuzz, UTC throughout)
-        from tracker.reviews import rate_card
+        from tracker.ledger import rate_card
 
         with store.write() as session:
             again = rate_card(

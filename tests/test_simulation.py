@@ -75,7 +75,8 @@ def simulate(  # noqa: C901
     lessons_on: dict[date, list[str]] | None = None,
 ) -> dict:
     from tracker.due import due_until
-    from tracker.reviews import list_due, rate_card, rate_code_submission
+    from tracker.ledger import rate_card, rate_code_submission
+    from tracker.reviews import list_due
     from tracker.store import open_store
 
     write_config(tracker_env / "config.toml", timezone=tz_name)
@@ -157,14 +158,12 @@ def simulate(  # noqa: C901
                 for c, kind, _ in listed:
                     if kind == "code":
                         passed = rng.random() < 0.8
-                        failed_before = not passed or rng.random() < 0.2
                         with store.write() as session:
                             outcome = rate_code_submission(
                                 session,
                                 learner_id=store.learner_id,
                                 lesson_id=before[c]["lesson"],
                                 passed=passed,
-                                failed_earlier_today=failed_before,
                                 now=now,
                                 settings=store.settings,
                                 submission_id=None,

@@ -186,10 +186,10 @@ def test_a_review_rates_the_code_card_even_when_it_changed_meanwhile(store) -> N
     passing(store)
     later = T0 + timedelta(days=3)
 
-    def concurrent_review() -> None:  # runs while the first review's checks run
-        request = SubmitRequest(
-            "attention-mechanism-1", ATTENTION / "correct_matmul.py", for_review=True, seed=4
-        )
+    wrong = ATTENTION.parent / "multi-head-attention-2" / "correct.py"  # not this lesson's
+
+    def concurrent_review() -> None:  # another process's failed review, while ours is checked
+        request = SubmitRequest("attention-mechanism-1", wrong, for_review=True, seed=4)
         submit(
             store,
             request,
@@ -208,9 +208,14 @@ def test_a_review_rates_the_code_card_even_when_it_changed_meanwhile(store) -> N
         now=later,
         executor=InProcessExecutor(before_run=concurrent_review),
     )
+    # Not refused: the pass upgrades the day's Again (the other process's) to Hard,
+    # dated at that change, not before it.
     assert outcome.verdict.passed and outcome.review is not None
-    logs = rows(store, "SELECT reviewed_at FROM review_logs ORDER BY id")
-    assert len(logs) == 2 and logs[0] <= logs[1]  # dated after the concurrent one, not refused
+    assert (outcome.review["rating"], outcome.review["replaced"]) == ("hard", "again")
+    assert rows(store, "SELECT rating, reviewed_at FROM review_logs") == [
+        (2, "2026-03-05 09:05:00.000000")
+    ]
+    assert rows(store, "SELECT rating, reason FROM retracted_reviews") == [(1, "replaced")]
 
 
 def test_a_review_dated_before_the_card_changed_is_refused_before_validating(store) -> None:  # noqa: ANN001

@@ -8,14 +8,26 @@ transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.db.models import Lesson, Progress, ReviewCard, StudySession
+from tracker.db.models import Lesson, PracticeAttempt, Progress, ReviewCard, StudySession
 
 SESSION_KINDS = ("study", "submission", "import")
+
+
+@dataclass(frozen=True)
+class Passed:
+    """What passing a lesson recorded: a first pass (a study session) or practice."""
+
+    first_pass: bool
+    local_date: date
+    session_id: int | None = None  # the study session of a first pass
+    practice_id: int | None = None  # the practice attempt of a later one
+    cards_created: int = 0
 
 
 def record_passed_lesson(
@@ -28,11 +40,35 @@ def record_passed_lesson(
     local_date: date,
     submission_id: int | None = None,
     source: str | None = None,
-) -> StudySession:
-    """Record a completed lesson inside the caller's transaction: the session,
-    the progress (first pass only) and the lesson's review cards (once)."""
+) -> Passed:
+    """Record a passed lesson inside the caller's transaction.
+
+    The first pass is a study session, the progress (the concept's depth) and
+    the lesson's review cards. A lesson passed before is practice: a
+    ``PracticeAttempt`` (kept, shown in history), never a session, a connection
+    or new cards, so "sessions completed" counts each lesson once.
+    """
     if kind not in SESSION_KINDS:
         raise ValueError(f"unknown session kind {kind!r}")
+    already = session.scalar(
+        select(Progress.id).where(
+            Progress.learner_id == learner_id, Progress.lesson_id == lesson.id
+        )
+    )
+    if already is not None:
+        practice = PracticeAttempt(
+            learner_id=learner_id,
+            lesson_id=lesson.id,
+            concept_id=lesson.concept_id,
+            depth=lesson.depth,
+            kind=kind,
+            practiced_at=completed_at,
+            local_date=local_date,
+            submission_id=submission_id,
+        )
+        session.add(practice)
+        session.flush()
+        return Passed(False, local_date, practice_id=practice.id)
     study = StudySession(
         learner_id=learner_id,
         lesson_id=lesson.id,
@@ -46,26 +82,20 @@ def record_passed_lesson(
     )
     session.add(study)
     session.flush()
-    already = session.scalar(
-        select(Progress.id).where(
-            Progress.learner_id == learner_id, Progress.lesson_id == lesson.id
+    session.add(
+        Progress(
+            learner_id=learner_id,
+            concept_id=lesson.concept_id,
+            lesson_id=lesson.id,
+            depth=lesson.depth,
+            achieved_at=completed_at,
+            session_id=study.id,
+            submission_id=submission_id,
         )
     )
-    if already is None:
-        session.add(
-            Progress(
-                learner_id=learner_id,
-                concept_id=lesson.concept_id,
-                lesson_id=lesson.id,
-                depth=lesson.depth,
-                achieved_at=completed_at,
-                session_id=study.id,
-                submission_id=submission_id,
-            )
-        )
-        create_cards(session, learner_id=learner_id, lesson=lesson, now=completed_at)
+    cards = create_cards(session, learner_id=learner_id, lesson=lesson, now=completed_at)
     session.flush()
-    return study
+    return Passed(True, local_date, session_id=study.id, cards_created=len(cards))
 
 
 def create_cards(

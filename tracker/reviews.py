@@ -1,14 +1,11 @@
-"""Reviews: what is due, and rating a card (one transaction: card state and log).
+"""Review cards as a learner sees them: what is due, one card, rating names.
 
 Listing what is due is plain SQL over ``ix_review_cards_learner_due`` and
 never imports fsrs, so ``tracker due`` stays as quick as the other daily
-commands. Rating goes through ``tracker.scheduling`` (fsrs), imported inside
-the functions that rate.
+commands. Rating a card is the ledger's (``tracker.ledger``).
 
 Question cards are rated by the learner (``tracker review``); a code card is
-rated by a review submission (``tracker submit LESSON FILE --review``) through
-``rate_code_submission``: a pass on the first try is Good, a pass after a
-failed try the same learner-day Hard, a failure Again.
+rated by a review submission (``tracker submit LESSON FILE --review``).
 
 "Due" means due before the end of the learner's current day (timezone and
 day boundary from the config), so a morning session sees everything that
@@ -20,17 +17,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.db.models import Lesson, ReviewCard, ReviewLog
 from tracker.due import due_condition, due_until
-from tracker.errors import CardNotFound, CardNotRatable, InvalidRating, UsageError
+from tracker.errors import CardNotFound, InvalidRating
 
 RATINGS = ("again", "hard", "good", "easy")  # position + 1 is the fsrs.Rating value
 STATES = {1: "learning", 2: "review", 3: "relearning"}  # fsrs.State values
@@ -166,222 +162,6 @@ def show_card(session: Session, *, learner_id: int, card_id: int) -> DueCard:
     if row is None:
         raise CardNotFound(f"no review card {card_id}; see `tracker due`")
     return _due_card(row, {})
-
-
-@dataclass(frozen=True)
-class RatingResult:
-    """What one rating did: the card's next due date and whether it was rated early."""
-
-    card_id: int
-    rating: str
-    due: datetime
-    previous_due: datetime
-    state: str
-    early: bool
-    log_id: int
-    local_date: date
-    due_date: date  # the learner-day the card is due next
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "card": self.card_id,
-            "rating": self.rating,
-            "due": self.due,
-            "due_date": self.due_date,
-            "previous_due": self.previous_due,
-            "state": self.state,
-            "early": self.early,
-            "date": self.local_date,
-        }
-
-
-def _locked_card(session: Session, *, learner_id: int, card_id: int) -> ReviewCard | None:
-    return session.scalars(
-        select(ReviewCard)
-        .where(ReviewCard.id == card_id, ReviewCard.learner_id == learner_id)
-        .with_for_update()
-    ).one_or_none()
-
-
-def _record_rating(
-    session: Session,
-    row: ReviewCard,
-    *,
-    rating: int,
-    now: datetime,
-    settings: Settings,
-    duration_ms: int | None,
-    submission_id: int | None,
-    after_concurrent_change: bool = False,
-) -> RatingResult:
-    """Update the card and append its log inside the caller's transaction.
-
-    The log is a ledger the schedule is replayed from: it only moves forward in
-    time, so a rating dated before the card's last change is refused, except
-    with ``after_concurrent_change``: a review submission whose clock was checked
-    against the card before it was validated, and whose card another process
-    changed meanwhile, is dated at that change instead.
-    """
-    from tracker.scheduling import apply_card, card_from_row, review, scheduler_for
-
-    clock = settings.clock
-    latest = max(row.created_at, row.last_review or row.created_at)
-    if now < latest and after_concurrent_change:
-        now = latest
-    if now < latest:
-        raise UsageError(
-            f"card {row.id} was last changed at {latest.astimezone(clock.tz):%Y-%m-%d %H:%M}; "
-            "a rating cannot be dated before that (check TRACKER_NOW)"
-        )
-    scheduler = scheduler_for(session, learner_id=row.learner_id, settings=settings)
-    previous_due, previous_state = row.due, row.state
-    card, _ = review(
-        scheduler, card_from_row(row), rating, now=now, reps=row.reps, duration_ms=duration_ms
-    )
-    apply_card(row, card)
-    row.reps += 1
-    if previous_state == REVIEW_STATE and rating == AGAIN:
-        row.lapses += 1
-    local_date = clock.local_day(now)
-    log = ReviewLog(
-        card_id=row.id,
-        learner_id=row.learner_id,
-        rating=rating,
-        reviewed_at=card.last_review,
-        local_date=local_date,
-        review_duration_ms=duration_ms,
-        submission_id=submission_id,
-    )
-    session.add(log)
-    session.flush()
-    return RatingResult(
-        card_id=row.id,
-        rating=rating_name(rating),
-        due=row.due,
-        previous_due=previous_due,
-        state=STATES[row.state],
-        early=previous_due >= due_until(clock, now),
-        log_id=log.id,
-        local_date=local_date,
-        due_date=clock.local_day(row.due),
-    )
-
-
-def rate_card(
-    session: Session,
-    *,
-    learner_id: int,
-    card_id: int,
-    rating: int | str,
-    now: datetime,
-    settings: Settings,
-    duration_ms: int | None = None,
-) -> RatingResult:
-    """Rate a question card inside the caller's transaction (card and log together)."""
-    value = parse_rating(rating)
-    row = _locked_card(session, learner_id=learner_id, card_id=card_id)
-    if row is None:
-        raise CardNotFound(f"no review card {card_id}; see `tracker due`")
-    if row.kind == "code":
-        raise CardNotRatable(
-            f"card {card_id} is a code card: review it with "
-            f"`tracker submit {row.lesson_id} FILE --review`"
-        )
-    return _record_rating(
-        session,
-        row,
-        rating=value,
-        now=now,
-        settings=settings,
-        duration_ms=duration_ms,
-        submission_id=None,
-    )
-
-
-def code_rating(*, passed: bool, failed_earlier_today: bool) -> int:
-    """Good for a pass on the first try, Hard after a failed try today, Again for a failure."""
-    if not passed:
-        return AGAIN
-    return HARD if failed_earlier_today else GOOD
-
-
-def rate_code_submission(
-    session: Session,
-    *,
-    learner_id: int,
-    lesson_id: str,
-    passed: bool,
-    failed_earlier_today: bool,
-    now: datetime,
-    settings: Settings,
-    submission_id: int | None,
-) -> RatingResult | None:
-    """Rate the learner's code card for ``lesson_id`` from a review submission.
-
-    Runs inside the caller's transaction (the one recording the submission);
-    None when the learner has no code card for that lesson (not passed yet,
-    or a lesson without an exercise).
-    """
-    row = session.scalars(
-        select(ReviewCard)
-        .where(
-            ReviewCard.learner_id == learner_id,
-            ReviewCard.lesson_id == lesson_id,
-            ReviewCard.kind == "code",
-        )
-        .with_for_update()
-    ).one_or_none()
-    if row is None:
-        return None
-    return _record_rating(
-        session,
-        row,
-        rating=code_rating(passed=passed, failed_earlier_today=failed_earlier_today),
-        now=now,
-        settings=settings,
-        duration_ms=None,
-        submission_id=submission_id,
-        after_concurrent_change=True,
-    )
-
-
-def code_card_latest(
-    session: Session, *, learner_id: int, lesson_id: str
-) -> tuple[int, datetime] | None:
-    """(card id, when it last changed) of the learner's code card for a lesson, if any."""
-    card = ReviewCard.__table__.c
-    row = session.execute(
-        select(card.id, card.created_at, card.last_review).where(
-            card.learner_id == learner_id, card.lesson_id == lesson_id, card.kind == "code"
-        )
-    ).first()
-    if row is None:
-        return None
-    card_id, created_at, last_review = row
-    return card_id, max(created_at, last_review or created_at)
-
-
-def review_of_submission(
-    session: Session, *, submission_id: int, clock: Clock
-) -> dict[str, Any] | None:
-    """The code-card rating a review submission made, as ``RatingResult.as_dict`` shows it."""
-    log, card = ReviewLog.__table__.c, ReviewCard.__table__.c
-    row = session.execute(
-        select(log.card_id, log.rating, log.local_date, card.due, card.state)
-        .join_from(ReviewLog.__table__, ReviewCard.__table__, card.id == log.card_id)
-        .where(log.submission_id == submission_id)
-    ).first()
-    if row is None:
-        return None
-    card_id, rating, local_date, due, state = row
-    return {
-        "card": card_id,
-        "rating": rating_name(rating),
-        "due": due,
-        "due_date": clock.local_day(due),
-        "state": STATES.get(state, str(state)),
-        "date": local_date,
-    }
 
 
 def review_summary(

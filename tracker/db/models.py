@@ -136,6 +136,27 @@ class StudySession(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class PracticeAttempt(Base):
+    """A lesson passed or studied again after its first pass: shown in history, never a session.
+
+    A study session is a lesson's first pass (``StudySession``); coming back to
+    it is practice, which adds no session, no connection and no cards.
+    """
+
+    __tablename__ = "practice_attempts"
+    __table_args__ = (Index("ix_practice_attempts_learner_day", "learner_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
+    lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.id"))
+    concept_id: Mapped[str] = mapped_column(ForeignKey("concepts.id"))
+    depth: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # study | submission: how it was practised
+    practiced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+
+
 class Submission(Base):
     """Every validation attempt, passed or not, with its full verdict as JSON."""
 
@@ -227,6 +248,31 @@ class ReviewLog(Base):
     local_date: Mapped[date] = mapped_column(Date)
     review_duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    # The card's scheduling columns just before this rating (JSON): taking the rating
+    # back (an undo, a same-day re-rating) restores them without a replay.
+    card_before: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RetractedReview(Base):
+    """A rating taken back from the ledger, kept whole: undone, or replaced the same day.
+
+    The review log stays the one ledger every figure is computed from (nothing
+    reads this table but `history` and the audit); what left it is kept here.
+    """
+
+    __tablename__ = "retracted_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    log_id: Mapped[int] = mapped_column(Integer)  # the id it had in review_logs
+    card_id: Mapped[int] = mapped_column(ForeignKey("review_cards.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
+    rating: Mapped[int] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(16))  # undo | replaced | merged
+    retracted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the new log's id
+    row_json: Mapped[str] = mapped_column(Text)  # the whole review_logs row as it was
 
 
 class Checkin(Base):

@@ -27,11 +27,16 @@ def print_markdown(text: str) -> None:
 
 
 def render_study_record(record: StudyRecord) -> str:
-    again = "" if record.first_pass else " (studied again; depth unchanged)"
+    if record.first_pass:
+        what = f"Recorded {record.lesson} on {record.date.isoformat()}"
+    else:
+        what = (
+            f"Recorded {record.lesson} again on {record.date.isoformat()} "
+            "as practice (not a new session)"
+        )
     cards = f"; {record.cards_created} review cards added" if record.cards_created else ""
     return (
-        f"Recorded {record.lesson} on {record.date.isoformat()}{again}: "
-        f"{record.concept} is at depth {record.concept_depth}{cards}. "
+        f"{what}: {record.concept} is at depth {record.concept_depth}{cards}. "
         "Next: `tracker checkin`."
     )
 

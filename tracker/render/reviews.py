@@ -14,7 +14,8 @@ from tracker import hints
 
 if TYPE_CHECKING:
     from tracker.clock import Clock
-    from tracker.reviews import DueCard, RatingResult
+    from tracker.ledger import RatingResult
+    from tracker.reviews import DueCard
     from tracker.usecases.reviews import DueList
 
 PROMPT_WIDTH = 72
@@ -44,7 +45,11 @@ def render_due(cards: DueList, clock: Clock) -> str:
 def describe_rating(result: RatingResult) -> str:
     days = (result.due_date - result.local_date).days
     when = "tomorrow" if days == 1 else f"in {days} days" if days > 1 else "today"
-    return f"card {result.card_id} rated {result.rating}: next due {result.due_date} ({when})"
+    replaced = f" (replaces today's {result.replaced})" if result.replaced else ""
+    return (
+        f"card {result.card_id} rated {result.rating}{replaced}: "
+        f"next due {result.due_date} ({when})"
+    )
 
 
 def early_rating_note(result: RatingResult, clock: Clock) -> str:

@@ -25,14 +25,28 @@ def render_verdict(document: dict[str, Any], style: Style = PLAIN) -> list[str]:
     )
     if not document["isolation"].startswith("bubblewrap"):
         lines.append("  (no sandbox: bubblewrap is unavailable, so the code ran with limits only)")
-    if document.get("recorded"):
+    review = document.get("review")
+    if document.get("cancelled"):
+        lines.append("cancelled: nothing recorded but the attempt")
+    elif "review" in document:
+        lines.append(_review_line(review, passed=document["passed"]))
+    elif document.get("practice"):
+        lines.append("passed again: recorded as practice (not a new session)")
+    elif document.get("recorded"):
         lines.append("progress recorded")
     elif not document["passed"]:
         lines.append("nothing recorded but the attempt; fix the failing checks and submit again")
-    if "review" in document:
-        review = document["review"]
-        if review:
-            lines.append(f"code card rated {review['rating']}, next due {review['due_date']}")
-        else:
-            lines.append("no code card to rate")
     return lines
+
+
+def _review_line(review: dict[str, Any] | None, *, passed: bool) -> str:
+    if not review:
+        return "no code card to rate"
+    due = f"next due {review['due_date']}"
+    if review.get("kept"):
+        return (
+            f"code card already rated {review['rating']} today; this try does not change it ({due})"
+        )
+    if review.get("replaced"):
+        return f"code card rated {review['rating']} (was {review['replaced']} earlier today), {due}"
+    return f"code card rated {review['rating']}, {due}"

@@ -404,8 +404,8 @@ def learn(
     """Record a read-through of a lesson without an exercise, in one write.
 
     Refuses a locked lesson unless ``force``; an exercise lesson is passed by
-    ``tracker submit`` only. Studying a lesson again never lowers a depth
-    (``record_passed_lesson`` records progress once).
+    ``tracker submit`` only. Studying a lesson passed before is practice: no new
+    session, depth or cards (``record_passed_lesson``).
     """
     from tracker.progress import record_passed_lesson
 
@@ -419,8 +419,7 @@ def learn(
         missing = missing_requirements(_requirements(row), depths)
         if missing and not force:
             raise LessonLocked(locked_message(lesson_id, missing, depths))
-        first_pass = not has_passed(session, learner_id=learner_id, lesson_id=lesson_id)
-        study = record_passed_lesson(
+        passed = record_passed_lesson(
             session,
             learner_id=learner_id,
             lesson=row,
@@ -428,14 +427,12 @@ def learn(
             completed_at=now,
             local_date=store.clock.local_day(now),
         )
-        # record_passed_lesson makes one card per question on the first pass only.
-        cards = len(json.loads(row.questions_json)) if first_pass else 0
         return StudyRecord(
             lesson=lesson_id,
             concept=row.concept_id,
             depth=row.depth,
             concept_depth=max(depths.get(row.concept_id, 0), row.depth),
-            date=study.local_date,
-            first_pass=first_pass,
-            cards_created=cards,
+            date=passed.local_date,
+            first_pass=passed.first_pass,
+            cards_created=passed.cards_created,
         )

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from tracker.due import due_until
-from tracker.reviews import DueCard, RatingResult, list_due, rate_card, show_card
+from tracker.ledger import RatingResult, rate_card
+from tracker.reviews import DueCard, list_due, show_card
 from tracker.store import Store
 
 

@@ -67,6 +67,7 @@ class SubmitOutcome:
     review: dict[str, Any] | None = None  # the code card's rating, for a review submission
     cancelled: bool = False
     replayed: bool = False  # this request had been recorded already: nothing new was written
+    practice: bool = False  # a pass of a lesson passed before: practice, not a new session
 
     @property
     def exit_code(self) -> int:
@@ -89,6 +90,8 @@ class SubmitOutcome:
             document["review"] = self.review
         if self.cancelled:
             document["cancelled"] = True
+        if self.verdict.passed and not self.for_review:
+            document["practice"] = self.practice
         return document
 
 
@@ -214,7 +217,7 @@ def check_review_allowed(store: Store, *, learner_id: int, lesson_id: str, now: 
     changed by another process while this submission is validated is not an
     error (the rating is then dated just after that change).
     """
-    from tracker.reviews import code_card_latest
+    from tracker.ledger import code_card_latest
     from tracker.standing import has_passed
 
     exercise_lesson(lesson_id)
@@ -282,8 +285,8 @@ def recorded_outcome(store: Store, *, learner_id: int, request_id: str) -> Submi
 def _recorded(
     session: Any, *, learner_id: int, request_id: str, clock: Clock
 ) -> SubmitOutcome | None:
-    from tracker.db.models import Submission
-    from tracker.reviews import review_of_submission
+    from tracker.db.models import PracticeAttempt, Submission
+    from tracker.ledger import review_of_submission
     from tracker.validation.verdict import verdict_from
 
     row = session.scalars(
@@ -297,6 +300,9 @@ def _recorded(
     review = (
         review_of_submission(session, submission_id=row.id, clock=clock) if row.for_review else None
     )
+    practice = session.scalar(
+        select(PracticeAttempt.id).where(PracticeAttempt.submission_id == row.id)
+    )
     return SubmitOutcome(
         verdict=verdict_from(document),
         submission_id=row.id,
@@ -304,6 +310,7 @@ def _recorded(
         review=review,
         cancelled=bool(row.error == CANCELLED),
         replayed=True,
+        practice=practice is not None,
     )
 
 
@@ -323,28 +330,13 @@ def record_submission(
     today = store.clock.local_day(now)
     lesson_id = started.lesson.id
     review = None
+    practice = False
     with store.write() as session:
         already = _recorded(
             session, learner_id=learner_id, request_id=request.request_id, clock=store.clock
         )
         if already is not None:  # the other path recorded it while this one validated
             return already
-        failed_earlier_today = False
-        if request.for_review:
-            failed_earlier_today = (
-                session.scalar(
-                    select(Submission.id)
-                    .where(
-                        Submission.learner_id == learner_id,
-                        Submission.lesson_id == lesson_id,
-                        Submission.for_review.is_(True),
-                        Submission.passed.is_(False),
-                        Submission.local_date == today,
-                    )
-                    .limit(1)
-                )
-                is not None
-            )
         row = Submission(
             learner_id=learner_id,
             lesson_id=lesson_id,
@@ -366,7 +358,7 @@ def record_submission(
             lesson = session.get(Lesson, lesson_id)
             if lesson is None:  # pragma: no cover - the store syncs lessons on open
                 raise LessonNotFound(f"lesson {lesson_id!r} is not in the database")
-            record_passed_lesson(
+            passed = record_passed_lesson(
                 session,
                 learner_id=learner_id,
                 lesson=lesson,
@@ -375,15 +367,15 @@ def record_submission(
                 local_date=today,
                 submission_id=row.id,
             )
+            practice = not passed.first_pass
         if request.for_review and not cancelled:
-            from tracker.reviews import rate_code_submission
+            from tracker.ledger import rate_code_submission
 
             rated = rate_code_submission(
                 session,
                 learner_id=learner_id,
                 lesson_id=lesson_id,
                 passed=verdict.passed,
-                failed_earlier_today=failed_earlier_today,
                 now=now,
                 settings=store.settings,
                 submission_id=row.id,
@@ -396,4 +388,5 @@ def record_submission(
         for_review=request.for_review,
         review=review,
         cancelled=cancelled,
+        practice=practice,
     )
