@@ -66,7 +66,12 @@ def test_fresh_learner(cli_run, monkeypatch: pytest.MonkeyPatch, db_path: Path) 
     )
     assert focus["first"] is None
     assert doc["connections"] == []
-    assert plan_ids(doc, "week") == MAIN_PATH
+    # The main path is the spine; each concept's introduction comes before its deeper lesson.
+    assert plan_ids(doc, "week") == [
+        "attention-mechanism-1",
+        "multi-head-attention-1",
+        "multi-head-attention-2",
+    ]
     everything = plan_ids(doc, "week") + plan_ids(doc, "month") + plan_ids(doc, "quarter")
     assert len(everything) == len(set(everything)) == doc["lessons_total"]
     assert set(doc["plan"]["week"][0]) >= {"concept", "depth", "lesson"}
@@ -94,7 +99,8 @@ def test_screen_for_a_person(cli_run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Reviews  none due" in lines
     assert "Today  attention-mechanism-1  (attention-mechanism, depth 1: what and why)" in lines
     assert "  This week     Mon 11-10  attention-mechanism-1  (exercise)" in lines
-    assert "                Wed 11-12  multi-head-attention-2  (exercise)" in lines
+    assert "                Wed 11-12  multi-head-attention-1" in lines
+    assert "                Fri 11-14  multi-head-attention-2  (exercise)" in lines
     assert result.stdout.isascii()
 
 
@@ -190,13 +196,16 @@ def test_the_main_path_reason_and_connections(
     )
     doc = checkin_at(cli_run, monkeypatch, "2025-11-11T09:00")
     focus = doc["focus"]
-    assert (focus["lesson"], focus["concept"], focus["depth"]) == (
-        "flash-attention-3",
+    # flash-attention-3 is the main path's next step; its introduction comes first.
+    assert (focus["lesson"], focus["concept"], focus["depth"], focus["rule"]) == (
+        "flash-attention-1",
         "flash-attention",
-        3,
+        1,
+        "foundation",
     )
     assert focus["reason"] == (
-        "you passed multi-head-attention-2 on 2025-11-10; flash-attention-3 builds on it"
+        "flash-attention-1 first: flash-attention's depth 1 (what and why) before "
+        "flash-attention-3 at depth 3"
     )
     assert doc["connections"] == [
         {
@@ -261,10 +270,7 @@ def test_sessions_per_week_sets_the_horizons(
     write_config(tmp_path, monkeypatch, 'timezone = "UTC"\nsessions_per_week = 1\n')
     doc = checkin_at(cli_run, monkeypatch, "2025-11-10T09:00")
     assert plan_ids(doc, "week") == ["attention-mechanism-1"]
-    assert (
-        plan_ids(doc, "month")
-        == ["multi-head-attention-2", "flash-attention-3"] + plan_ids(doc, "month")[2:]
-    )
+    assert plan_ids(doc, "month")[:2] == ["multi-head-attention-1", "multi-head-attention-2"]
     assert len(plan_ids(doc, "month")) == 4
     assert [item["date"] for item in doc["plan"]["month"]][:2] == ["2025-11-17", "2025-11-24"]
 

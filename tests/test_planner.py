@@ -10,6 +10,7 @@ from tracker.planner import (
     BALANCE,
     DEEPEN,
     FILL_IN,
+    FOUNDATION,
     MAIN_PATH,
     CourseGraph,
     LearnerProgress,
@@ -76,12 +77,18 @@ def test_fresh_learner_starts_the_main_path(graph: CourseGraph) -> None:
         "attention-mechanism-1 starts the main path and needs nothing you have not done"
     )
     week = plan(graph, LearnerProgress(), today=TODAY, sessions_per_week=3).week
+    # The spine is the main path; each concept's depth-1 lesson comes before its deeper one.
     assert lesson_order(week) == [
         "attention-mechanism-1",
+        "multi-head-attention-1",
         "multi-head-attention-2",
-        "flash-attention-3",
     ]
     assert [s.day for s in week] == [TODAY, TODAY + timedelta(2), TODAY + timedelta(4)]
+    assert week[1].pick.rule == FOUNDATION
+    assert week[1].pick.reason == (
+        "multi-head-attention-1 first: multi-head-attention's depth 1 (what and why) "
+        "before multi-head-attention-2 at depth 2"
+    )
 
 
 def test_a_lesson_does_not_need_the_shallower_lessons_of_its_concept(graph: CourseGraph) -> None:
@@ -97,12 +104,26 @@ def test_a_lesson_does_not_need_the_shallower_lessons_of_its_concept(graph: Cour
 
 
 def test_main_path_reason_names_the_lesson_it_builds_on(graph: CourseGraph) -> None:
-    progress = passed(graph, "attention-mechanism-1", "multi-head-attention-2")
+    progress = passed(
+        graph,
+        "attention-mechanism-1",
+        "multi-head-attention-2",
+        "flash-attention-1",
+        "multi-head-attention-1",  # studied last: nothing deeper of it to take
+    )
     pick = choose_next(graph, progress)
     assert pick is not None and pick.lesson.id == "flash-attention-3"
     assert pick.reason == (
         "you passed multi-head-attention-2 on 2025-11-11; flash-attention-3 builds on it"
     )
+
+
+def test_a_jump_ahead_still_gets_the_introduction_first(graph: CourseGraph) -> None:
+    progress = passed(graph, "attention-mechanism-1", "multi-head-attention-2")
+    pick = choose_next(graph, progress)
+    assert pick is not None
+    assert (pick.lesson.id, pick.rule) == ("flash-attention-1", FOUNDATION)
+    assert pick.before is not None and pick.before.id == "flash-attention-3"
 
 
 def test_deepens_the_concept_studied_last(graph: CourseGraph) -> None:
@@ -129,11 +150,22 @@ def test_deepening_prefers_the_main_path_lesson_of_that_concept() -> None:
     )
     progress = advance(LearnerProgress(), small.lessons[0], TODAY)
     pick = choose_next(small, progress)
-    assert pick is not None and (pick.lesson.id, pick.rule) == ("x-3", DEEPEN)
-    after = advance(progress, small.lessons[2], TODAY)
-    # x-2 is now shallower than the depth reached: only filled in at the end.
-    last = choose_next(small, after)
-    assert last is not None and (last.lesson.id, last.rule) == ("x-2", FILL_IN)
+    # Deepening picks x-3, the main path's; x-2, shallower, comes before it.
+    assert pick is not None and (pick.lesson.id, pick.rule) == ("x-2", FOUNDATION)
+    assert pick.before == small.lessons[2]
+    after = advance(progress, small.lessons[1], TODAY)
+    then = choose_next(small, after)
+    assert then is not None and (then.lesson.id, then.rule) == ("x-3", DEEPEN)
+
+
+def test_a_lesson_below_the_depth_reached_is_filled_in_at_the_end() -> None:
+    small = CourseGraph(
+        lessons=(node("x-1", "a"), node("x-2", "a"), node("y-1", "b")),
+        main_path=("x-2",),
+    )
+    progress = advance(LearnerProgress(), small.lessons[1], TODAY)  # jumped to x-2
+    order = lesson_order(simulate(small, progress, today=TODAY, sessions_per_week=7))
+    assert order == ["y-1", "x-1"]
 
 
 def test_after_the_main_path_the_least_covered_category_comes_first(graph: CourseGraph) -> None:
@@ -163,13 +195,14 @@ def test_category_balance_on_a_small_graph() -> None:
     assert order == ["a-1", "d-1", "b-1", "e-1", "c-1"]
 
 
-def test_shallower_lessons_of_a_deeper_concept_come_last(graph: CourseGraph) -> None:
+def test_a_concepts_lessons_are_planned_shallow_to_deep(graph: CourseGraph) -> None:
     sessions = simulate(graph, LearnerProgress(), today=TODAY, sessions_per_week=7)
-    order = lesson_order(sessions)
-    fill_ins = [s.pick.lesson.id for s in sessions if s.pick.rule == FILL_IN]
-    assert set(fill_ins) >= {"multi-head-attention-1", "flash-attention-1"}
-    assert order[-len(fill_ins) :] == fill_ins
-    assert describe(sessions[-1].pick).startswith("fills in ")
+    depths: dict[str, list[int]] = {}
+    for planned in sessions:
+        depths.setdefault(planned.pick.lesson.concept, []).append(planned.pick.lesson.depth)
+    assert all(d == sorted(d) for d in depths.values()), depths
+    assert not [s for s in sessions if s.pick.rule == FILL_IN]  # nobody jumped ahead
+    assert describe(sessions[0].pick).startswith("attention-mechanism-1 starts the main path")
 
 
 def test_the_plan_lists_every_lesson_once_and_respects_prerequisites(graph: CourseGraph) -> None:
@@ -215,10 +248,24 @@ def test_following_the_plan_gets_the_same_proposals(graph: CourseGraph) -> None:
 
 def test_planned_sessions_are_described_as_planned(graph: CourseGraph) -> None:
     week = plan(graph, LearnerProgress(), today=TODAY, sessions_per_week=3).week
-    assert week[1].pick.basis_planned
-    assert week[1].pick.reason == (
-        "after attention-mechanism-1 (planned for 2025-11-10); multi-head-attention-2 builds on it"
+    assert week[2].pick.basis_planned
+    assert week[2].pick.reason == (
+        "after multi-head-attention-1 (planned for 2025-11-12); multi-head-attention-2 takes "
+        "multi-head-attention from depth 1 to 2"
     )
+
+
+def test_sessions_done_today_take_todays_place(graph: CourseGraph) -> None:
+    first = graph.lesson("attention-mechanism-1")
+    assert first is not None
+    progress = advance(LearnerProgress(), first, TODAY)
+    result = plan(graph, progress, today=TODAY, sessions_per_week=3, done_today=(first,))
+    assert [(s.pick.lesson.id, s.day, s.done) for s in result.week[:2]] == [
+        ("attention-mechanism-1", TODAY, True),
+        ("multi-head-attention-1", TODAY + timedelta(2), False),
+    ]
+    assert result.done_today == result.week[:1]
+    assert result.focus is not None and result.focus.lesson.id == "multi-head-attention-1"
 
 
 def test_nothing_left_means_no_focus_and_an_empty_plan(graph: CourseGraph) -> None:

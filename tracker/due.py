@@ -26,6 +26,28 @@ def due_condition(*, learner_id: int, until: datetime) -> ColumnElement[bool]:
     return and_(card.learner_id == learner_id, card.suspended.is_(False), card.due < until)
 
 
-def count_due(*, session: Session, learner_id: int, until: datetime) -> int:
+def count_due(
+    *, session: Session, learner_id: int, until: datetime, kind: str | None = None
+) -> int:
+    """Cards due before ``until``; only question or code cards with ``kind``."""
+    card = ReviewCard.__table__.c
     query = select(func.count()).select_from(ReviewCard.__table__)
-    return session.scalar(query.where(due_condition(learner_id=learner_id, until=until))) or 0
+    query = query.where(due_condition(learner_id=learner_id, until=until))
+    if kind is not None:
+        query = query.where(card.kind == kind)
+    return session.scalar(query) or 0
+
+
+def due_code_cards(*, session: Session, learner_id: int, until: datetime) -> list[tuple[int, str]]:
+    """(card, lesson) of the code cards due before ``until``, oldest first.
+
+    A code card is reviewed by writing the exercise again and submitting it
+    with ``--review``, so screens list these apart from the cards `review` rates.
+    """
+    card = ReviewCard.__table__.c
+    rows = session.execute(
+        select(card.id, card.lesson_id)
+        .where(due_condition(learner_id=learner_id, until=until), card.kind == "code")
+        .order_by(card.due, card.id)
+    )
+    return [(card_id, lesson) for card_id, lesson in rows]

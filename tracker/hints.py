@@ -38,3 +38,9 @@ def exercise_steps(lesson_id: str) -> str:
 
 def code_review(lesson_id: str) -> str:
     return f"`{submit(lesson_id, review=True)}`"
+
+
+def code_card_steps(lesson_id: str) -> str:
+    """How a due code card is reviewed: a blank skeleton, written again, submitted for review."""
+    file = f"{lesson_id}.py"
+    return f"{exercise(lesson_id, file)} --force, then {submit(lesson_id, file, review=True)}"

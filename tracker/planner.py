@@ -18,6 +18,15 @@ shallower lessons of its own concept):
    their concept (e.g. multi-head-attention-1 after multi-head-attention-2)
    come last: worth reading, but they add no depth.
 
+Whatever the rule picks, a concept's shallower lessons come first
+(``foundation``): the plan takes multi-head-attention-1 before
+multi-head-attention-2, so a beginner meets the what and why before the
+mechanism. A learner may still jump ahead with ``learn`` or ``submit``; the
+main path stays the spine.
+
+Sessions already done today (first passes) take today's place in the plan: the
+next session is the next lesson, on the next planned day.
+
 Due reviews are not planned here: they come before new material and the
 check-in says so; the plan holds new lessons only.
 """
@@ -29,9 +38,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from tracker.rules import DEPTH_LABELS as DEPTH_WORDS
 from tracker.rules import Requirement, missing_requirements
 
 DEEPEN, MAIN_PATH, BALANCE, FILL_IN = "deepen", "main-path", "balance", "fill-in"
+FOUNDATION, DONE = "foundation", "done"
 
 # A plan horizon is "sessions whose planned day falls within N days from today".
 WEEK_DAYS, MONTH_DAYS, QUARTER_DAYS = 7, 30, 90
@@ -81,7 +92,7 @@ class Pick:
     """A lesson chosen by the rule, with what the choice rests on."""
 
     lesson: LessonNode
-    rule: str  # deepen | main-path | balance | fill-in
+    rule: str  # deepen | main-path | balance | fill-in | foundation
     basis: str | None = None  # the passed lesson it builds on or deepens
     basis_date: date | None = None
     category_passed: int = 0
@@ -90,6 +101,7 @@ class Pick:
     concept_depth: int = 0  # the learner's depth in the lesson's concept before it
     basis_planned: bool = False  # the basis is an earlier session of the plan, not a fact yet
     later: bool = False  # a later session of the plan: counts include the sessions before it
+    before: LessonNode | None = None  # foundation: the deeper lesson this one comes before
 
     @property
     def reason(self) -> str:
@@ -98,9 +110,10 @@ class Pick:
 
 @dataclass(frozen=True)
 class PlannedSession:
-    index: int  # 0 is the next session (today's focus)
+    index: int  # 0 is today's first session
     day: date
     pick: Pick
+    done: bool = False  # already studied today
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,15 @@ class Plan:
 
     @property
     def focus(self) -> Pick | None:
-        first = self.week or self.month or self.quarter
-        return first[0].pick if first else None
+        """The next session still to do."""
+        for planned in (*self.week, *self.month, *self.quarter):
+            if not planned.done:
+                return planned.pick
+        return None
+
+    @property
+    def done_today(self) -> tuple[PlannedSession, ...]:
+        return tuple(p for p in self.week if p.done)
 
 
 def is_available(lesson: LessonNode, progress: LearnerProgress) -> bool:
@@ -158,6 +178,26 @@ def _latest_pass_of(
 
 def choose_next(graph: CourseGraph, progress: LearnerProgress) -> Pick | None:
     """The lesson to study next by the module's rule; None when nothing is left."""
+    pick = _choose(graph, progress)
+    if pick is None:
+        return None
+    shallower = [
+        node
+        for node in available_lessons(graph, progress)
+        if node.concept == pick.lesson.concept and node.depth < pick.lesson.depth
+    ]
+    if not shallower:
+        return pick
+    first = min(shallower, key=lambda node: node.depth)
+    return Pick(
+        lesson=first,
+        rule=FOUNDATION,
+        before=pick.lesson,
+        concept_depth=progress.depths.get(first.concept, 0),
+    )
+
+
+def _choose(graph: CourseGraph, progress: LearnerProgress) -> Pick | None:
     available = available_lessons(graph, progress)
     if not available:
         return None
@@ -245,14 +285,22 @@ def simulate(
     today: date,
     sessions_per_week: int,
     horizon_days: int = QUARTER_DAYS,
+    done_today: tuple[LessonNode, ...] = (),
 ) -> list[PlannedSession]:
     """The coming sessions at the goal pace, each chosen by ``choose_next`` as a
-    check-in on that day would choose it if the learner followed the plan."""
+    check-in on that day would choose it if the learner followed the plan.
+
+    ``done_today`` (lessons first passed today, in order) come first, marked done,
+    and take the first planned slots.
+    """
     if sessions_per_week < 1:
         raise ValueError("sessions_per_week must be at least 1")
-    planned: list[PlannedSession] = []
+    planned: list[PlannedSession] = [
+        PlannedSession(index=i, day=today, pick=Pick(lesson=node, rule=DONE), done=True)
+        for i, node in enumerate(done_today)
+    ]
     real = progress.passed
-    for index in range(sessions_within(horizon_days, sessions_per_week)):
+    for index in range(len(planned), sessions_within(horizon_days, sessions_per_week)):
         pick = choose_next(graph, progress)
         if pick is None:
             break
@@ -267,10 +315,21 @@ def simulate(
 
 
 def plan(
-    graph: CourseGraph, progress: LearnerProgress, *, today: date, sessions_per_week: int
+    graph: CourseGraph,
+    progress: LearnerProgress,
+    *,
+    today: date,
+    sessions_per_week: int,
+    done_today: tuple[LessonNode, ...] = (),
 ) -> Plan:
     """Week: sessions planned in the next 7 days; month: days 8-30; quarter: days 31-90."""
-    sessions = simulate(graph, progress, today=today, sessions_per_week=sessions_per_week)
+    sessions = simulate(
+        graph,
+        progress,
+        today=today,
+        sessions_per_week=sessions_per_week,
+        done_today=done_today,
+    )
     week = sessions_within(WEEK_DAYS, sessions_per_week)
     month = sessions_within(MONTH_DAYS, sessions_per_week)
     return Plan(
@@ -297,6 +356,14 @@ def describe(pick: Pick) -> str:
         if pick.basis is None:
             return f"{lesson.id} starts the main path and needs nothing you have not done"
         return f"{passed}; {lesson.id} builds on it"
+    if pick.rule == FOUNDATION and pick.before is not None:
+        return (
+            f"{lesson.id} first: {lesson.concept}'s depth {lesson.depth} "
+            f"({DEPTH_WORDS.get(lesson.depth, 'the basics')}) before "
+            f"{pick.before.id} at depth {pick.before.depth}"
+        )
+    if pick.rule == DONE:
+        return "studied today"
     if pick.rule == BALANCE:
         by_then = " by then" if pick.later else ""
         lead = f"main path done{by_then}; " if pick.path_done else ""

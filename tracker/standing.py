@@ -123,15 +123,26 @@ def load_sessions(session: Session, *, learner_id: int) -> list[SessionRow]:
 def load_progress(
     session: Session, *, learner_id: int, clock: Clock, sessions: Sequence[SessionRow]
 ) -> LearnerProgress:
+    """Passed lessons with the learner-day of their first pass, and each concept's depth.
+
+    The day is the one the pass was recorded on (its session's), so a later
+    change of timezone never shows one pass under two dates.
+    """
     passed: dict[str, date] = {}
     depths: dict[str, int] = {}
-    progress = Progress.__table__.c
-    for lesson_id, concept_id, depth, achieved_at in session.execute(
-        select(progress.lesson_id, progress.concept_id, progress.depth, progress.achieved_at).where(
-            progress.learner_id == learner_id
+    progress, study = Progress.__table__.c, StudySession.__table__.c
+    for lesson_id, concept_id, depth, achieved_at, recorded_on in session.execute(
+        select(
+            progress.lesson_id,
+            progress.concept_id,
+            progress.depth,
+            progress.achieved_at,
+            study.local_date,
         )
+        .outerjoin_from(Progress.__table__, StudySession.__table__, study.id == progress.session_id)
+        .where(progress.learner_id == learner_id)
     ):
-        passed[lesson_id] = clock.local_day(achieved_at)
+        passed[lesson_id] = recorded_on or clock.local_day(achieved_at)
         depths[concept_id] = max(depths.get(concept_id, 0), depth)
     return LearnerProgress(
         passed=passed,
@@ -140,13 +151,39 @@ def load_progress(
     )
 
 
+@dataclass(frozen=True)
+class Streak:
+    """Consecutive learner-days with activity, counted on dates (never in seconds)."""
+
+    current: int  # the run ending today; 0 when today has no activity yet
+    best: int  # the longest run ever
+    missed: int  # days missed between the previous run and the current one
+    alive: int  # the run a check-in today would extend: ending today, else yesterday
+
+
+def streak_of(active_days: Iterable[date], today: date) -> Streak:
+    runs: list[tuple[date, date]] = []
+    for day in sorted({day for day in active_days if day <= today}):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+
+    def length(run: tuple[date, date]) -> int:
+        return (run[1] - run[0]).days + 1
+
+    best = max((length(run) for run in runs), default=0)
+    current = length(runs[-1]) if runs and runs[-1][1] == today else 0
+    alive = current
+    if runs and runs[-1][1] == today - timedelta(days=1):
+        alive = length(runs[-1])
+    missed = (runs[-1][0] - runs[-2][1]).days - 1 if current and len(runs) > 1 else 0
+    return Streak(current=current, best=best, missed=missed, alive=alive)
+
+
 def streak_days(active_days: Iterable[date], today: date) -> int:
     """Consecutive learner-days with activity ending today; 0 when today has none."""
-    days = set(active_days)
-    streak = 0
-    while today - timedelta(days=streak) in days:
-        streak += 1
-    return streak
+    return streak_of(active_days, today).current
 
 
 def record_checkin(
@@ -201,16 +238,25 @@ class Connection:
 def connections(
     focus: LessonNode, sessions: Sequence[SessionRow], *, limit: int = MAX_CONNECTIONS
 ) -> list[Connection]:
-    """Earlier sessions on the focus lesson's prerequisite concepts and on its own concept."""
+    """Earlier sessions on the focus lesson's prerequisites and its own concept's shallower depths.
+
+    Each session once: a lesson studied, and the same concept and depth read in
+    an imported journal on the same day, are one connection.
+    """
     prerequisites = {r.concept for r in focus.requires}
-    found = []
+    found: list[Connection] = []
+    seen: set[tuple[date, str, int]] = set()
     for row in sessions:  # already most recent first
         if row.concept in prerequisites:
             relation = "prerequisite"
-        elif row.concept == focus.concept:
+        elif row.concept == focus.concept and row.depth < focus.depth:
             relation = "same-concept"
         else:
             continue
+        key = (row.local_date, row.concept, row.depth)
+        if key in seen:
+            continue
+        seen.add(key)
         found.append(
             Connection(row.local_date, row.concept, row.depth, row.lesson, row.kind, relation)
         )

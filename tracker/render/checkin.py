@@ -15,9 +15,10 @@ from tracker import hints
 from tracker.render.style import PLAIN, Style
 
 if TYPE_CHECKING:
-    from tracker.standing import Connection
+    from tracker.standing import Connection, Streak
     from tracker.usecases.checkin import (
         CheckinDocument,
+        CodeCardDue,
         Focus,
         PlanDocument,
         PlanLists,
@@ -64,16 +65,34 @@ def render_plan(lists: PlanLists, sessions_per_week: int, style: Style = PLAIN) 
     return lines
 
 
-def render_focus(focus: Focus | None, due_reviews: int, style: Style = PLAIN) -> list[str]:
-    lines: list[str] = []
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 session``, ``2 sessions``: numbers with the noun they take."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def render_reviews(
+    due_reviews: int, code_cards: tuple[CodeCardDue, ...], style: Style = PLAIN
+) -> list[str]:
     if due_reviews:
-        noun = "review" if due_reviews == 1 else "reviews"
-        lines.append(
-            f"{style.bold('Reviews')}  {due_reviews} {noun} due: run `{hints.review()}` first"
-        )
+        line = f"{plural(due_reviews, 'review')} due: run `{hints.review()}` first"
     else:
-        lines.append(f"{style.bold('Reviews')}  none due")
-    lines.append("")
+        line = "none due"
+    lines = [f"{style.bold('Reviews')}  {line}"]
+    if code_cards:
+        lines.append(f"  {plural(len(code_cards), 'code card')} due, each written again:")
+        lines += [f"    {card.lesson}: {card.steps}" for card in code_cards]
+    return lines
+
+
+def render_done(done: tuple[PlannedItem, ...], style: Style = PLAIN) -> list[str]:
+    if not done:
+        return []
+    lessons = ", ".join(f"{style.ok} {item.lesson}" for item in done)
+    return [f"{style.bold('Done today')}  {lessons}"]
+
+
+def render_focus(focus: Focus | None, style: Style = PLAIN, *, done: bool = False) -> list[str]:
+    lines: list[str] = []
     if focus is None:
         lines.append(
             f"{style.bold('Today')}  every lesson is passed: nothing new to study. "
@@ -81,7 +100,7 @@ def render_focus(focus: Focus | None, due_reviews: int, style: Style = PLAIN) ->
         )
         return lines
     lines.append(
-        f"{style.bold('Today')}  {focus.lesson}  "
+        f"{style.bold('Next' if done else 'Today')}  {focus.lesson}  "
         f"({focus.concept}, depth {focus.depth}: {focus.depth_label})"
     )
     if focus.title:
@@ -115,12 +134,21 @@ def render_connections(
     return lines
 
 
+def render_streak(streak: Streak, style: Style = PLAIN) -> str:
+    text = f"streak {plural(streak.current, 'day')}"
+    if streak.missed:
+        dash = "—" if style.unicode else "-"
+        text += f" {dash} missed {plural(streak.missed, 'day')}; best {streak.best}"
+    elif streak.best > streak.current:
+        text += f" (best {streak.best})"
+    return text
+
+
 def render_checkin(doc: CheckinDocument, style: Style = PLAIN) -> str:
-    streak = doc.streak_days
-    day_word = "day" if streak == 1 else "days"
     header = (
         f"{style.bold('Check-in')} {_weekday(doc.date)} {doc.date.isoformat()}  |  "
-        f"streak {streak} {day_word}  |  {doc.sessions_completed} sessions completed  |  "
+        f"{render_streak(doc.streak, style)}  |  "
+        f"{plural(doc.sessions_completed, 'session')} completed  |  "
         f"{doc.lessons_passed}/{doc.lessons_total} lessons passed"
     )
     lines = [header]
@@ -128,7 +156,11 @@ def render_checkin(doc: CheckinDocument, style: Style = PLAIN) -> str:
         steps = " -> ".join(f"{s.lesson}{' [x]' if s.passed else ''}" for s in doc.main_path)
         lines.append(f"{style.bold('Main path')}  {steps}")
     lines.append("")
-    lines += render_focus(doc.focus, doc.due_reviews, style)
+    lines += render_reviews(doc.due_reviews, doc.due_code_cards, style)
+    lines.append("")
+    done = render_done(doc.done_today, style)
+    lines += done
+    lines += render_focus(doc.focus, style, done=bool(done))
     connections = render_connections(doc.connections, doc.focus, style)
     if connections:
         lines += ["", *connections]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tracker import hints
 from tracker.clock import Clock
 from tracker.db.models import Lesson
-from tracker.due import count_due, due_until
+from tracker.due import count_due, due_code_cards, due_until
 from tracker.errors import CurriculumError, LessonLocked, LessonNotFound, UsageError
 from tracker.planner import CourseGraph, LearnerProgress, LessonNode, Pick, Plan, PlannedSession
 from tracker.planner import plan as plan_sessions
@@ -27,6 +27,7 @@ from tracker.rules import Requirement, depth_label, locked_message, missing_requ
 from tracker.standing import (
     Connection,
     SessionRow,
+    Streak,
     concept_depths,
     connections,
     has_passed,
@@ -35,7 +36,7 @@ from tracker.standing import (
     load_sessions,
     read_main_path,
     record_checkin,
-    streak_days,
+    streak_of,
 )
 from tracker.store import Store
 
@@ -151,8 +152,9 @@ class PlanLists:
 
     @classmethod
     def of(cls, result: Plan) -> PlanLists:
+        """The sessions still to do (those done today are the document's ``done_today``)."""
         return cls(
-            week=tuple(PlannedItem.of(p) for p in result.week),
+            week=tuple(PlannedItem.of(p) for p in result.week if not p.done),
             month=tuple(PlannedItem.of(p) for p in result.month),
             quarter=tuple(PlannedItem.of(p) for p in result.quarter),
         )
@@ -170,6 +172,21 @@ class PlanLists:
 
 
 @dataclass(frozen=True)
+class CodeCardDue:
+    """A code card due today: reviewed by writing the exercise again, not by `review`."""
+
+    card: int
+    lesson: str
+
+    @property
+    def steps(self) -> str:
+        return hints.code_card_steps(self.lesson)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"card": self.card, "lesson": self.lesson, "steps": self.steps}
+
+
+@dataclass(frozen=True)
 class PathStep:
     lesson: str
     passed: bool
@@ -183,24 +200,34 @@ class CheckinDocument:
     """The check-in screen as data; ``as_dict`` is ``checkin --json``."""
 
     date: date
-    streak_days: int
+    streak: Streak
     sessions_completed: int
-    due_reviews: int
+    due_reviews: int  # cards `tracker review` can rate
+    due_code_cards: tuple[CodeCardDue, ...]
     focus: Focus | None
     connections: tuple[Connection, ...]
     plan: PlanLists
+    done_today: tuple[PlannedItem, ...]
     checked_in_at: datetime
     sessions_per_week: int
     lessons_passed: int
     lessons_total: int
     main_path: tuple[PathStep, ...]
 
+    @property
+    def streak_days(self) -> int:
+        return self.streak.current
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "date": self.date.isoformat(),
-            "streak_days": self.streak_days,
+            "streak_days": self.streak.current,
+            "best_streak_days": self.streak.best,
+            "missed_days": self.streak.missed,
             "sessions_completed": self.sessions_completed,
             "due_reviews": self.due_reviews,
+            "due_code_cards": [c.as_dict() for c in self.due_code_cards],
+            "done_today": [item.as_dict() for item in self.done_today],
             "focus": self.focus.as_dict() if self.focus else None,
             "connections": [c.as_dict() for c in self.connections],
             "plan": self.plan.as_dict(),
@@ -245,7 +272,12 @@ def read_standing(
     graph = load_graph(session, main_path=read_main_path())
     sessions = load_sessions(session, learner_id=learner_id)
     progress = load_progress(session, learner_id=learner_id, clock=clock, sessions=sessions)
-    result = plan_sessions(graph, progress, today=today, sessions_per_week=sessions_per_week)
+    # First passes today, oldest first: today's place in the plan is taken by them.
+    studied = [s.lesson for s in reversed(sessions) if s.local_date == today and s.kind != "import"]
+    done = tuple(n for lesson in studied if (n := graph.lesson(lesson or "")) is not None)
+    result = plan_sessions(
+        graph, progress, today=today, sessions_per_week=sessions_per_week, done_today=done
+    )
     return Standing(graph, progress, sessions, result)
 
 
@@ -263,17 +295,21 @@ def checkin(store: Store, *, learner_id: int, now: datetime) -> CheckinDocument:
         standing = read_standing(
             session, learner_id=learner_id, clock=clock, today=today, sessions_per_week=per_week
         )
-        due = count_due(session=session, learner_id=learner_id, until=due_until(clock, now))
+        until = due_until(clock, now)
+        due = count_due(session=session, learner_id=learner_id, until=until, kind="question")
+        code = due_code_cards(session=session, learner_id=learner_id, until=until)
     sessions, progress, graph = standing.sessions, standing.progress, standing.graph
     pick = standing.plan.focus
     return CheckinDocument(
         date=today,
-        streak_days=streak_days([*checkin_days, *(s.local_date for s in sessions)], today),
+        streak=streak_of([*checkin_days, *(s.local_date for s in sessions)], today),
         sessions_completed=len(sessions),
         due_reviews=due,
+        due_code_cards=tuple(CodeCardDue(card, lesson) for card, lesson in code),
         focus=focus_of(pick, due),
         connections=tuple(connections(pick.lesson, sessions)) if pick else (),
         plan=PlanLists.of(standing.plan),
+        done_today=tuple(PlannedItem.of(p) for p in standing.plan.done_today),
         checked_in_at=checked_in_at,
         sessions_per_week=per_week,
         lessons_passed=sum(1 for n in graph.lessons if n.id in progress.passed),
