@@ -367,18 +367,22 @@ def test_a_python_error_after_the_card_update_rolls_back(learner, monkeypatch) -
 
 def test_interactive_session_rates_reveals_and_reprompts(learner, cli_run) -> None:  # noqa: ANN001
     # card 1: Enter, "good"; card 2: Enter, "7" (refused), "1"; card 3: Enter, "easy";
-    # then four attention questions, then the code card is skipped.
-    answers = ["", "good", "", "7", "1", "", "easy"] + ["", "3"] * 4
+    # then four attention questions; the code card is listed apart, its skeleton declined.
+    answers = ["", "good", "", "7", "1", "", "easy"] + ["", "3"] * 4 + ["n"]
     result = cli_run("review", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.count("Q: ") == 7 and out.count("A: ") == 7
+    assert "[7/7]" in out and "[8/" not in out  # only the cards this session rates count
     assert "invalid rating '7': use 1-4 or again, hard, good, easy" in out
+    assert "Code cards due (1): write the exercise again from a blank file." in out
     assert (
-        "Write the exercise" in out and "tracker submit attention-mechanism-1 FILE --review" in out
-    )
+        "  attention-mechanism-1: tracker lesson exercise attention-mechanism-1 -o "
+        "attention-mechanism-1.py --force, then tracker submit attention-mechanism-1 "
+        "attention-mechanism-1.py --review"
+    ) in out
     assert out.rstrip().endswith(
-        "Rated 7 of 8. 1 code card(s) are reviewed with `tracker submit LESSON FILE --review`."
+        "Rated 7 of 7. 1 code card is reviewed with `tracker submit LESSON FILE --review`."
     )
     ratings = [rating for _, rating, *_ in log_rows(learner)]
     assert ratings == [3, 1, 4, 3, 3, 3, 3]
@@ -399,7 +403,7 @@ def test_quitting_midway_keeps_earlier_ratings(learner, cli_run, stop: str | Non
     result = cli_run("review", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Stopped; every rating so far is saved." in result.output
-    assert "Rated 2 of 8. 6 still due: run `tracker review` again." in result.output
+    assert "Rated 2 of 7. 5 still due: run `tracker review` again." in result.output
     assert [r for _, r, *_ in log_rows(learner)] == [3, 2]
     assert len(due_json(cli_run)) == 6
 

@@ -7,11 +7,9 @@ Each rating is committed on its own, so quitting a session keeps what was rated.
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from tracker.cli.common import emit_json, get_store
+from tracker.cli.common import emit_json, get_store, style
 
 RATING_HELP = "again, hard, good, easy (or 1-4)"
 
@@ -40,90 +38,34 @@ def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     click.echo(render_due(cards, store.clock))
 
 
-class _Quit(Exception):
-    """The learner typed q, or the input ended."""
-
-
-def _ask(text: str) -> str:
-    try:
-        answer = click.prompt(text, default="", show_default=False, prompt_suffix=" ")
-    except click.Abort:  # end of input or Ctrl-C: stop, keeping what was rated
-        click.echo()
-        raise _Quit from None
-    if answer.strip().lower() in {"q", "quit"}:
-        raise _Quit
-    return answer
-
-
-def _ask_rating() -> int:
-    from tracker.errors import InvalidRating
-    from tracker.reviews import parse_rating
-
-    while True:
-        answer = _ask("Rate it: 1 again, 2 hard, 3 good, 4 easy (q quits):")
-        try:
-            return parse_rating(answer)
-        except InvalidRating as exc:
-            click.echo(str(exc))
-
-
-def _session(store, queue) -> None:  # noqa: ANN001 - Store, ReviewQueue
-    """The interactive loop: show, reveal, rate (one write per rating), until done or q."""
-    from tracker.render.reviews import card_heading, describe_rating, session_summary
-    from tracker.usecases.reviews import rate
-
-    rated = 0
-    cards = queue.cards
-    shown_code = []
-    try:
-        for number, card in enumerate(cards, start=1):
-            click.echo(card_heading(card, number, len(cards)))
-            if card.kind == "code":
-                click.echo(f"  {card.prompt}\n  {card.answer}")
-                shown_code.append(card)
-                continue
-            click.echo(f"Q: {card.prompt}")
-            started = time.monotonic()
-            _ask("Press Enter to show the answer (q quits):")
-            click.echo(f"A: {card.answer}")
-            rating = _ask_rating()
-            duration_ms = int((time.monotonic() - started) * 1000)
-            result = rate(
-                store,
-                learner_id=store.learner_id,
-                now=store.now(),
-                card_id=card.card,
-                rating=rating,
-                duration_ms=duration_ms,
-            )
-            rated += 1
-            click.echo(f"  {describe_rating(result)}")
-    except _Quit:
-        click.echo("Stopped; every rating so far is saved.")
-    left = len(cards) - rated - len(shown_code)
-    click.echo(session_summary(rated, len(cards), shown_code, left))
-
-
 @click.command()
 @click.argument("card_id", metavar="[CARD]", type=click.IntRange(1, 2**63 - 1), required=False)
 @click.option("--rating", "-r", metavar="RATING", default=None, help=f"Rate CARD: {RATING_HELP}.")
-@click.option("--json", "as_json", is_flag=True, help="With --rating: print the result as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="With --rating or --undo: print JSON.")
+@click.option("--undo", is_flag=True, help="Take back your last rating (of CARD when given).")
 @click.pass_context
-def review(ctx: click.Context, card_id: int | None, rating: str | None, as_json: bool) -> None:
+def review(
+    ctx: click.Context, card_id: int | None, rating: str | None, as_json: bool, undo: bool
+) -> None:
     """Review due cards in the terminal, or rate one card with --rating.
 
-    Enter reveals the answer; rate 1-4 or again/hard/good/easy; q quits, keeping
-    what was rated. A card not due yet can be rated; you are told it is early.
+    Space or Enter reveals the answer; rate with one key, 1-4 (Enter or space:
+    good), each choice showing its next interval; u takes the last rating back;
+    q quits, keeping what was rated. A card not due yet can be rated; you are
+    told it is early. Rating a card again the same day replaces that day's rating.
 
     \b
     Examples:
         tracker review
         tracker review 42 --rating good
+        tracker review --undo
     """
     from tracker.render.reviews import describe_rating, early_rating_note, early_review_note
     from tracker.reviews import parse_rating
     from tracker.usecases.reviews import rate, review_queue
 
+    if undo:
+        return _undo(ctx, card_id, as_json)
     if rating is not None:
         if card_id is None:
             raise click.UsageError("--rating needs a CARD: tracker review CARD --rating good")
@@ -148,7 +90,21 @@ def review(ctx: click.Context, card_id: int | None, rating: str | None, as_json:
         return
     if queue.early is not None:
         click.echo(early_review_note(queue.early, store.clock), err=True)
-    _session(store, queue)
+    from tracker.cli.review_session import run_session
+
+    run_session(store, queue, style(ctx))
+
+
+def _undo(ctx: click.Context, card_id: int | None, as_json: bool) -> None:
+    from tracker.render.reviews import describe_undo
+    from tracker.usecases.reviews import undo
+
+    store = get_store(ctx)
+    result = undo(store, learner_id=store.learner_id, now=store.now(), card_id=card_id)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(describe_undo(result))
 
 
 @click.command()

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tracker import hints
+from tracker.render.style import PLAIN, Style
 
 if TYPE_CHECKING:
     from tracker.clock import Clock
-    from tracker.ledger import RatingResult
+    from tracker.ledger import RatingResult, UndoResult
     from tracker.reviews import DueCard
-    from tracker.usecases.reviews import DueList
+    from tracker.usecases.reviews import DueList, RatingChoices
 
 PROMPT_WIDTH = 72
 
@@ -69,11 +70,57 @@ def card_heading(card: DueCard, number: int, total: int) -> str:
 
 def session_summary(rated: int, total: int, code_cards: Sequence[DueCard], left: int) -> str:
     summary = f"Rated {rated} of {total}."
-    if code_cards:
-        summary += (
-            f" {len(code_cards)} code card(s) are reviewed with "
-            f"`{hints.submit('LESSON', 'FILE', review=True)}`."
-        )
     if left:
         summary += f" {left} still due: run `{hints.review()}` again."
+    if code_cards:
+        count = len(code_cards)
+        cards = "1 code card is" if count == 1 else f"{count} code cards are"
+        summary += f" {cards} reviewed with `{hints.submit('LESSON', 'FILE', review=True)}`."
     return summary
+
+
+def interval_text(days: float) -> str:
+    """An interval the way Anki's buttons show it: 10m, 5h, 4d, 2.1mo, 1.3y."""
+    if days < 1 / 24:
+        return f"{max(1, round(days * 1440))}m"
+    if days < 1:
+        return f"{round(days * 24)}h"
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"
+
+
+def rating_choices_line(choices: RatingChoices, style: Style = PLAIN) -> str:
+    dot = " · " if style.unicode else " | "
+    return dot.join(
+        f"{style.bold(str(number))} {name} {interval_text(days)}"
+        for number, (name, days) in enumerate(choices.days.items(), start=1)
+    )
+
+
+def describe_undo(result: UndoResult) -> str:
+    return (
+        f"undid card {result.card_id}'s {result.rating} rating of {result.local_date}; "
+        f"it is due {result.due_date} again"
+    )
+
+
+def wrapped(label: str, text: str, width: int) -> str:
+    """``label`` then ``text`` wrapped at word boundaries, continuation lines indented."""
+    import textwrap
+
+    indent = " " * len(label)
+    paragraphs = text.splitlines() or [""]
+    lines = []
+    for number, paragraph in enumerate(paragraphs):
+        first = label if number == 0 else indent
+        lines += textwrap.wrap(
+            paragraph,
+            width=max(20, width),
+            initial_indent=first,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        ) or [first.rstrip()]
+    return "\n".join(lines)

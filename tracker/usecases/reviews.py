@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.due import due_until
-from tracker.ledger import RatingResult, rate_card
+from tracker.ledger import RatingResult, UndoResult, rate_card
 from tracker.reviews import DueCard, list_due, show_card
 from tracker.store import Store
 
@@ -83,4 +83,40 @@ def rate(
             now=now,
             settings=store.settings,
             duration_ms=duration_ms,
+        )
+
+
+@dataclass(frozen=True)
+class RatingChoices:
+    """What each rating would do to a card now: the next interval, as Anki shows it."""
+
+    card: int
+    days: dict[str, float]  # rating name -> days until the card would be due again
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"card": self.card, "days": self.days}
+
+
+def rating_choices(store: Store, *, learner_id: int, now: datetime, card_id: int) -> RatingChoices:
+    from tracker.db.models import ReviewCard
+    from tracker.errors import CardNotFound
+    from tracker.ledger import preview_intervals
+
+    with store.read() as session:
+        row = session.get(ReviewCard, card_id)
+        if row is None or row.learner_id != learner_id:
+            raise CardNotFound(f"no review card {card_id}; see `tracker due`")
+        intervals = preview_intervals(session, row=row, now=now, settings=store.settings)
+    return RatingChoices(card_id, {k: v.total_seconds() / 86400 for k, v in intervals.items()})
+
+
+def undo(
+    store: Store, *, learner_id: int, now: datetime, card_id: int | None = None
+) -> UndoResult:
+    """Take back the last rating made by hand (of ``card_id`` when given), in one write."""
+    from tracker.ledger import undo_last
+
+    with store.write() as session:
+        return undo_last(
+            session, learner_id=learner_id, now=now, settings=store.settings, card_id=card_id
         )
