@@ -98,8 +98,11 @@ def test_due_text_and_empty(learner, cli_run, monkeypatch: pytest.MonkeyPatch) -
     result = cli_run("due")
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
-    assert lines[-1] == "8 cards due: run `tracker review`"
-    assert "transformer@1" in lines[0]
+    assert lines[0].split() == ["card", "due", "kind", "concept", "prompt"]
+    assert lines[-1] == (
+        "7 cards due: run `tracker review`; 1 code card: `tracker submit LESSON FILE --review`"
+    )
+    assert "transformer@1" in lines[1]
     for card in card_rows(learner):
         if card_rows(learner)[card]["kind"] == "question":
             assert cli_run("review", str(card), "--rating", "good").exit_code == 0

@@ -28,7 +28,7 @@ from typing import Any
 from tracker.validation import protocol
 
 SUBMIT_VALUE_OPTIONS = {"--device", "--timeout"}
-SUBMIT_FLAGS = {"--json", "--review"}
+SUBMIT_FLAGS = {"--json", "--review", "--quiet", "-q"}
 GROUP_FLAGS = {"--no-color"}
 
 
@@ -42,6 +42,7 @@ class SubmitArgs:
     as_json: bool = False
     review: bool = False
     no_color: bool = False
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def parse_submit(argv: list[str]) -> SubmitArgs | None:
         as_json="--json" in flags,
         review="--review" in flags,
         no_color=no_color,
+        quiet=bool(flags & {"--quiet", "-q"}),
     )
 
 
@@ -192,7 +194,10 @@ def try_handoff(argv: list[str]) -> int | RunHere | None:
     if built is None:
         return None
     request, path = built
-    reply = exchange(path, request)
+    from tracker.render.progress import spinning
+
+    with spinning(f"checking {args.lesson}", enabled=not (args.as_json or args.quiet)):
+        reply = exchange(path, request)
     if isinstance(reply, RunHere):
         return reply
     try:
@@ -228,9 +233,13 @@ def print_outcome(outcome: dict[str, Any], args: SubmitArgs) -> None:
 
         sys.stdout.write(dumps(outcome) + "\n")
     else:
+        import shutil
+
         from tracker.render.style import Style
         from tracker.render.verdict import render_verdict
 
         style = Style.for_stream(sys.stdout, no_color=args.no_color)
-        sys.stdout.write("\n".join(render_verdict(outcome, style)) + "\n")
+        width = max(40, shutil.get_terminal_size((100, 24)).columns)
+        lines = render_verdict(outcome, style, width=width, quiet=args.quiet)
+        sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import emit_json, get_store
+from tracker.cli.common import emit_json, get_store, style
 
 
 @click.command()
@@ -45,7 +45,7 @@ def concepts(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows.as_dict())
         return
-    click.echo(render_concepts(rows))
+    click.echo(render_concepts(rows, style(ctx)))
 
 
 @click.command()
@@ -66,7 +66,7 @@ def lessons(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows.as_dict())
         return
-    click.echo(render_lessons(rows))
+    click.echo(render_lessons(rows, style(ctx)))
 
 
 @click.group()

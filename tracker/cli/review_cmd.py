@@ -35,7 +35,7 @@ def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     if as_json:
         emit_json(cards.as_dict())
         return
-    click.echo(render_due(cards, store.clock))
+    click.echo(render_due(cards, store.clock, style(ctx)))
 
 
 @click.command()

@@ -35,6 +35,7 @@ from tracker.validation.device import DEVICE_CHOICES
     help="Wall-clock limit per worker run (default: validation_timeout, 60).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
 @click.option("--review", is_flag=True, help="A review of a passed lesson: rates its code card.")
 @click.option("--request-id", hidden=True, default=None, help="Set by the hand-off client.")
 @click.pass_context
@@ -45,6 +46,7 @@ def submit(
     device: str,
     timeout: int | None,
     as_json: bool,
+    quiet: bool,
     review: bool,
     request_id: str | None,
 ) -> None:
@@ -58,6 +60,8 @@ def submit(
         tracker submit multi-head-attention-2 mha.py
     """
     from tracker.config import load_settings
+    from tracker.render.progress import spinning
+    from tracker.render.table import terminal_width
     from tracker.render.verdict import render_verdict
     from tracker.usecases.submit import SubmitRequest, begin_validation, new_request_id, submit
 
@@ -82,10 +86,12 @@ def submit(
             if started is not None:
                 started.pending.cancel(kill=True)
             raise
-        outcome = submit(store, started or request, learner_id=store.learner_id, now=now)
+        with spinning(f"checking {lesson_id}", enabled=not (as_json or quiet)):
+            outcome = submit(store, started or request, learner_id=store.learner_id, now=now)
     document = outcome.as_dict()
     if as_json:
         emit_json(document)
     else:
-        click.echo("\n".join(render_verdict(document, style(ctx))))
+        lines = render_verdict(document, style(ctx), width=terminal_width(), quiet=quiet)
+        click.echo("\n".join(lines))
     ctx.exit(outcome.exit_code)

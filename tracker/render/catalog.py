@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tracker.render.style import PLAIN, Style
+from tracker.render.table import table
+
 if TYPE_CHECKING:
     from tracker.usecases.catalog import ConceptList, LessonList
+
+LEGEND = "depth: # reached, . still to go to the concept's target (mastered when all #)"
 
 
 def depth_bar(depth: int, target_depth: int) -> str:
@@ -13,21 +18,20 @@ def depth_bar(depth: int, target_depth: int) -> str:
     return "#" * depth + "." * max(target_depth - depth, 0)
 
 
-def render_concepts(concepts: ConceptList) -> str:
-    rows = concepts.rows
-    width = max((len(r.id) for r in rows), default=0)
-    return "\n".join(
-        f"{r.id:<{width}}  {r.category:<12}  {depth_bar(r.depth, r.target_depth)}  {r.status}"
-        for r in rows
-    )
+def render_concepts(concepts: ConceptList, style: Style = PLAIN) -> str:
+    rows = [
+        (r.id, r.category, depth_bar(r.depth, r.target_depth), r.status, r.title)
+        for r in concepts.rows
+    ]
+    body = table(("concept", "category", "depth", "status", "title"), rows, style)
+    return f"{body}\n\n{LEGEND}"
 
 
-def render_lessons(lessons: LessonList) -> str:
-    rows = lessons.rows
-    width = max((len(r.id) for r in rows), default=0)
-    lines = []
-    for r in rows:
+def render_lessons(lessons: LessonList, style: Style = PLAIN) -> str:
+    rows = []
+    for r in lessons.rows:
         needs = ", ".join(f"{c}@{d}" for c, d in r.requires) or "-"
-        code = "code" if r.has_exercise else "    "
-        lines.append(f"{r.id:<{width}}  {r.status:<9}  {code}  needs {needs}")
-    return "\n".join(lines)
+        code = "code" if r.has_exercise else ""
+        status = style.paint(r.status, {"passed": "green", "locked": "dim"}.get(r.status, "bold"))
+        rows.append((r.id, status, code, needs, r.title))
+    return table(("lesson", "status", "", "needs", "title"), rows, style)

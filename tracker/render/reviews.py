@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tracker import hints
 from tracker.render.style import PLAIN, Style
+from tracker.render.table import table
 
 if TYPE_CHECKING:
     from tracker.clock import Clock
@@ -31,15 +32,30 @@ def _day(clock: Clock, instant: datetime) -> str:
     return clock.local_day(instant).isoformat()
 
 
-def render_due(cards: DueList, clock: Clock) -> str:
+def render_due(cards: DueList, clock: Clock, style: Style = PLAIN) -> str:
     if not cards.cards:
         return "Nothing due today."
-    lines = []
-    for card in cards.cards:
-        what = f"{card.concept}@{card.depth}"
-        lines.append(f"{card.card:>6}  {_day(clock, card.due)}  {what:<30}  {_short(card.prompt)}")
-    noun = "card" if len(cards.cards) == 1 else "cards"
-    lines.append(f"{len(cards.cards)} {noun} due: run `{hints.review()}`")
+    rows = [
+        (
+            str(card.card),
+            _day(clock, card.due),
+            card.kind,
+            f"{card.concept}@{card.depth}",
+            " ".join(card.prompt.split()),
+        )
+        for card in cards.cards
+    ]
+    lines = [table(("card", "due", "kind", "concept", "prompt"), rows, style)]
+    questions = sum(1 for card in cards.cards if card.kind != "code")
+    code = len(cards.cards) - questions
+    summary = []
+    if questions:
+        noun = "card" if questions == 1 else "cards"
+        summary.append(f"{questions} {noun} due: run `{hints.review()}`")
+    if code:
+        noun = "code card" if code == 1 else "code cards"
+        summary.append(f"{code} {noun}: `{hints.submit('LESSON', 'FILE', review=True)}`")
+    lines.append("; ".join(summary))
     return "\n".join(lines)
 
 

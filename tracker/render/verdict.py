@@ -6,19 +6,36 @@ process that never loads click, SQLAlchemy or torch.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from tracker.render.style import PLAIN, Style
 
+WIDTH = 100
 
-def render_verdict(document: dict[str, Any], style: Style = PLAIN) -> list[str]:
-    status = "passed" if document["passed"] else "failed"
-    lines = [style.bold(f"{document['lesson']}: {status}")]
+
+def _wrap(text: str, width: int, indent: str, hang: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=width, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False
+    ) or [indent.rstrip()]
+
+
+def render_verdict(
+    document: dict[str, Any], style: Style = PLAIN, *, width: int = WIDTH, quiet: bool = False
+) -> list[str]:
+    """The verdict's lines; ``quiet``: the first alone. Advice wraps at ``width``."""
+    passed = bool(document["passed"]) and not document.get("cancelled")
+    status = (
+        style.paint("passed", "green", "bold") if passed else style.paint("failed", "red", "bold")
+    )
+    lines = [f"{style.bold(document['lesson'] + ':')} {status}"]
+    if quiet:
+        return lines
     for check in document["checks"]:
         mark = style.ok if check["passed"] else style.bad
-        lines.append(f"  {mark} {check['name']}: {check['message']}")
+        lines += _wrap(f"{check['name']}: {check['message']}", width, f"  {mark} ", "      ")
     if document.get("error"):
-        lines.append(f"  error: {document['error']}")
+        lines += _wrap(f"error: {document['error']}", width, "  ", "    ")
     lines.append(
         f"device {document['device']}, isolation {document['isolation']}, "
         f"{document['duration_s']:.2f} s"

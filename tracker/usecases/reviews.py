@@ -110,9 +110,7 @@ def rating_choices(store: Store, *, learner_id: int, now: datetime, card_id: int
     return RatingChoices(card_id, {k: v.total_seconds() / 86400 for k, v in intervals.items()})
 
 
-def undo(
-    store: Store, *, learner_id: int, now: datetime, card_id: int | None = None
-) -> UndoResult:
+def undo(store: Store, *, learner_id: int, now: datetime, card_id: int | None = None) -> UndoResult:
     """Take back the last rating made by hand (of ``card_id`` when given), in one write."""
     from tracker.ledger import undo_last
 
