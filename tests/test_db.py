@@ -130,7 +130,10 @@ def test_upgrade_of_a_previous_revision_keeps_data_and_backs_up(db_path: Path) -
     _seed_at_first_revision(str(db_path))
     store = open_store()
     try:
-        assert store.notices and "upgraded database schema 0001 -> 0002" in store.notices[0]
+        assert (
+            store.notices
+            and f"upgraded database schema 0001 -> {HEAD_REVISION}" in store.notices[0]
+        )
         backup = Path(store.notices[0].rsplit("copied to ", 1)[1])
         assert backup.exists() and backup.parent == db_path.parent
         with sqlite3.connect(backup) as conn:
@@ -150,7 +153,7 @@ def test_upgrade_of_a_previous_revision_on_postgresql(pg_url: str) -> None:
     _seed_at_first_revision(pg_url)
     store = open_store(pg_url)
     try:
-        assert store.notices == ["upgraded database schema 0001 -> 0002"]
+        assert store.notices == [f"upgraded database schema 0001 -> {HEAD_REVISION}"]
         _assert_history_kept(store)
     finally:
         store.close()

@@ -1,0 +1,1 @@
+"""Renderers: documents in, text or bytes out; no business rules, no database."""
