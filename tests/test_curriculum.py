@@ -281,3 +281,28 @@ def test_cards_follow_their_questions_when_a_lesson_changes(
         due = count_due(session=session, learner_id=store.learner_id, until=store.now())
     assert due == 3  # transformer-1's three live questions, nothing stale
     store.close()
+
+
+def test_aliases_are_validated_and_each_name_belongs_to_one_concept(tmp_path: Path) -> None:
+    root = _copy_lessons(tmp_path)
+    toml = root / "curriculum.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('aliases = ["GQA",', 'aliases = ["멀티헤드 어텐션", "GQA",', 1)
+    text = text.replace(
+        'aliases = ["Red-Teaming", "Red Team", "레드 티밍", "레드팀"]', 'aliases = "레드팀"'
+    )
+    toml.write_text(text, encoding="utf-8")
+    assert _problems(root) == [
+        f"{toml} [[concepts]] #16: aliases must be a list of non-empty strings",
+        f"{toml}: the name '멀티헤드 어텐션' belongs to both 'multi-head-attention' "
+        "and 'grouped-query-attention'",
+    ]
+
+
+def test_every_concept_has_english_and_korean_aliases() -> None:
+    curriculum = load_curriculum()
+    for concept in curriculum.concepts.values():
+        assert any(ch.isascii() for alias in concept.aliases for ch in alias), concept.id
+        assert any("\uac00" <= ch <= "\ud7a3" for alias in concept.aliases for ch in alias), (
+            concept.id
+        )

@@ -154,8 +154,8 @@ def find_posts(paths: Iterable[Path], *, exclude: Path | None = None) -> list[Pa
             relative = child.relative_to(path).parts
             if any(part.startswith(".") for part in relative):
                 continue
-            if excluded is not None and _inside(child, excluded):
-                continue
+            if excluded is not None and excluded != path.resolve() and _inside(child, excluded):
+                continue  # earlier repaired copies inside the journal are not posts
             if child.suffix.lower() in POST_SUFFIXES and not child.is_dir():
                 found.append(child)
     return list(dict.fromkeys(found))
@@ -431,13 +431,19 @@ def record_plan(
 # --- repaired copies -----------------------------------------------------------
 
 
-def write_repaired_copy(text: str, source: Path, folder: Path, taken: set[str]) -> Problem | str:
-    """Write ``text`` as UTF-8 to ``folder`` under the post's own file name (atomically)."""
+def write_repaired_copy(
+    text: str, source: Path, folder: Path, taken: set[str], originals: set[Path]
+) -> Problem | str:
+    """Write ``text`` as UTF-8 to ``folder`` under the post's own file name (atomically).
+
+    Never over a post being imported (the originals stay untouched), never twice
+    under one name in one run.
+    """
     target = folder / source.name
     if source.name in taken:
         return Problem("repaired copy", f"another post named {source.name} was written there")
     try:
-        if target.exists() and target.resolve() == source.resolve():
+        if target.exists() and target.resolve() in originals:
             return Problem("repaired copy", "it would overwrite the original post")
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{source.name}.")
@@ -493,6 +499,7 @@ def import_posts(
     tz = store.clock.tz
     ledger = _Ledger() if dry_run else None
     taken: set[str] = set()
+    originals = {path.resolve() for path in files}
     reports = []
     for index, path in enumerate(files):
         if index in unreadable:
@@ -502,7 +509,7 @@ def import_posts(
         copy: str | None = None
         extra: list[Problem] = []
         if repaired_dir is not None and not dry_run:
-            written = write_repaired_copy(result.text, path, repaired_dir, taken)
+            written = write_repaired_copy(result.text, path, repaired_dir, taken, originals)
             if isinstance(written, Problem):
                 extra.append(written)
             else:

@@ -76,6 +76,7 @@ class Lexicon:
     unigram: dict[str, float]
     emoji: dict[str, float]  # log frequency of emoji in running text
     max_len: int
+    suffixes: frozenset[str] = frozenset()  # every ending of every word: where to stop looking
 
 
 def _read_sections(text: str) -> dict[str, list[tuple[int, list[str]]]]:
@@ -144,7 +145,12 @@ def build_lexicon(
         unigram={ch: math.log(f / unigram_total) for ch, f in unigram.items()},
         emoji={w: -cb / 100 * math.log(10) for cb, words in emoji for w in words},
         max_len=max((len(w) for w in frequency), default=1),
+        suffixes=frozenset(_suffixes(frequency)),
     )
+
+
+def _suffixes(words: Iterable[str]) -> set[str]:
+    return {word[i:] for word in words for i in range(len(word))}
 
 
 @dataclass
@@ -174,6 +180,16 @@ class RunContext:
     ends_sentence: bool = False
 
 
+@dataclass(frozen=True)
+class Partial:
+    """A run scored up to its end so far: best score and last known piece at each length."""
+
+    text: str
+    best: tuple[float, ...]
+    last: tuple[str | None, ...]
+    starts_word: bool
+
+
 class KoreanModel:
     """Scores spellings of a Hangul run; higher is more likely."""
 
@@ -181,6 +197,7 @@ class KoreanModel:
         self.lexicon = lexicon or load_lexicon()
         self.journal = journal or JournalWords()
         self._piece_cache: dict[str, float | None] = {}
+        self._suffixes = self.lexicon.suffixes | _suffixes(self.journal.pieces)
 
     def piece_score(self, piece: str) -> float | None:
         """log P(piece) as one morpheme, or None when neither lexicon nor journal knows it."""
@@ -221,13 +238,19 @@ class KoreanModel:
             return math.log(0.3) + unigram
         return _log_add(math.log(0.7) + pair, math.log(0.3) + unigram)
 
-    def score(self, run: str, context: RunContext = RunContext()) -> float:
-        """The best segmentation of ``run`` into known morphemes and unknown syllables."""
-        n = len(run)
-        best = [0.0] + [-math.inf] * n
-        last_piece: list[str | None] = [None] * (n + 1)
+    def begin(self, starts_word: bool = True) -> Partial:
+        """The empty prefix of a run, to ``extend`` syllable by syllable."""
+        return Partial("", (0.0,), (None,), starts_word)
+
+    def extend(self, partial: Partial, more: str) -> Partial:
+        """The best segmentation of ``partial.text + more``, reusing the prefix's work."""
+        run = partial.text + more
+        best = list(partial.best)
+        last_piece = list(partial.last)
+        context = RunContext(partial.starts_word)
         max_len = self.lexicon.max_len
-        for j in range(1, n + 1):
+        suffixes = self._suffixes
+        for j in range(len(partial.text) + 1, len(run) + 1):
             previous = run[j - 2] if j >= 2 else None
             value = best[j - 1] + OOV_SYLLABLE + self.syllable_score(previous, run[j - 1])
             if (
@@ -237,24 +260,35 @@ class KoreanModel:
             ):
                 value += RULE_PENALTY
             chosen: str | None = None
-            for i in range(max(0, j - max_len), j):
+            end = run[j - 1]
+            bare = chr(ord(end) - final_consonant(end)) if is_hangul(end) else end
+            for i in range(j - 1, max(0, j - max_len) - 1, -1):
                 piece = run[i:j]
+                if piece not in suffixes and (run[i : j - 1] + bare) not in suffixes:
+                    break  # no word ends like this, nor any longer piece
                 known = self.piece_score(piece)
                 if known is None:
                     continue
                 candidate = best[i] + known + PIECE_COST + self._rules(run, i, piece, context)
                 if candidate > value:
                     value, chosen = candidate, piece
-            best[j] = value
-            last_piece[j] = chosen
-        total = best[n]
-        if context.ends_sentence:
-            final = last_piece[n]
-            if final in NOT_FINAL:
-                total += RULE_PENALTY
-        if run in self.journal.runs:
-            total += math.log(1 + self.journal.runs[run])
+            best.append(value)
+            last_piece.append(chosen)
+        return Partial(run, tuple(best), tuple(last_piece), partial.starts_word)
+
+    def finish(self, partial: Partial, ends_sentence: bool = False) -> float:
+        """The score of a whole run: its segmentation, its end, the journal's own words."""
+        total = partial.best[-1]
+        if ends_sentence and partial.last[-1] in NOT_FINAL:
+            total += RULE_PENALTY
+        seen = self.journal.runs.get(partial.text)
+        if seen:
+            total += math.log(1 + seen)
         return total
+
+    def score(self, run: str, context: RunContext = RunContext()) -> float:
+        """The best segmentation of ``run`` into known morphemes and unknown syllables."""
+        return self.finish(self.extend(self.begin(context.starts_word), run), context.ends_sentence)
 
     def _rules(self, run: str, i: int, piece: str, context: RunContext) -> float:
         penalty = 0.0
