@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def is_emoji(word: str) -> bool:
     return 0x1F300 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF or 0x2300 <= code <= 0x23FF
 
 
-def bins(lang: str, wordlist: str, keep) -> list[tuple[int, list[str]]]:  # noqa: ANN001
+def bins(lang: str, wordlist: str, keep: Callable[[str], bool]) -> list[tuple[int, list[str]]]:
     from wordfreq import get_frequency_list
 
     rows: dict[str, int] = {}

@@ -90,7 +90,9 @@ def test_db_check_backup_upgrade(cli_run, db_path: Path, tmp_path: Path) -> None
     assert cli_run("init").exit_code == 0
     check = cli_run("db", "check", "--json")
     assert check.exit_code == 0 and json.loads(check.stdout)["ok"] is True
-    assert cli_run("db", "upgrade").stdout.strip() == "schema already at head (0002)"
+    from tracker.db.schema import HEAD_REVISION
+
+    assert cli_run("db", "upgrade").stdout.strip() == f"schema already at head ({HEAD_REVISION})"
     target = tmp_path / "copy.db"
     backup = cli_run("db", "backup", str(target))
     assert backup.exit_code == 0
@@ -131,7 +133,8 @@ def test_daily_commands_keep_heavy_modules_unimported(db_path: Path, cli_run) ->
         "try:\n"
         "    cli(['concepts', '--json'], standalone_mode=False)\n"
         "finally:\n"
-        "    names = ('torch', 'alembic', 'apscheduler', 'fsrs', 'rich', 'numpy')\n"
+        "    names = ('torch', 'alembic', 'apscheduler', 'fsrs', 'rich', 'numpy', 'ftfy',\n"
+        "             'tracker.importers.korean')\n"
         "    heavy = sorted(m for m in names if m in sys.modules)\n"
         "    print('HEAVY', heavy, file=sys.stderr)\n"
     )
