@@ -130,6 +130,15 @@ def test_the_text_summary(cli_run, samples: Path) -> None:
     ]
 
 
+def test_a_post_named_twice_is_read_once(cli_run, samples: Path) -> None:
+    one = samples / "2025-10-20-positional-encoding.md"
+    code, report = run_json(cli_run, str(samples), str(one), str(one))
+    assert code == 0
+    assert [Path(f["path"]).name for f in report["files"]] == sorted(
+        p.name for p in samples.iterdir()
+    )
+
+
 def test_importing_again_changes_nothing(cli_run, samples: Path, db_path: Path) -> None:
     run_json(cli_run, str(samples))
     before = (counts(db_path), cli_run("history", "--json").stdout)
@@ -267,6 +276,20 @@ def test_a_path_that_does_not_exist_exits_2_before_anything_is_imported(
     assert result.stderr == f"Error: no such file or folder: {tmp_path / 'missing'}\n"
     assert result.stdout == ""
     assert sessions(db_path) == []
+
+
+def test_a_huge_file_is_not_read_and_a_file_is_no_repaired_dir(cli_run, tmp_path: Path) -> None:
+    big = write(tmp_path / "j", "2025-11-01-huge.md", make_post("2025-11-01", "Transformer", 1))
+    with big.open("a", encoding="utf-8") as out:
+        out.write("x" * (5 * 1024 * 1024))
+    code, report = run_json(cli_run, str(big))
+    assert code == 1
+    assert report["files"][0]["skipped"] == [
+        {"what": "file", "why": "too large for a post (5.0 MiB)"}
+    ]
+    result = cli_run("import", "posts", str(big), "--repaired-dir", str(big))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"Error: --repaired-dir {big} is a file, not a folder\n")
 
 
 def test_a_post_dated_after_today_is_skipped(cli_run, tmp_path: Path, db_path: Path) -> None:

@@ -33,6 +33,7 @@ from tracker.importers.repair import RepairFigures, RepairResult, repair_journal
 POST_SUFFIXES = (".md", ".markdown", ".txt")
 IMPORT_KIND = "import"
 BINARY_SNIFF = 8192
+MAX_POST_BYTES = 4 * 1024 * 1024  # a day's post is kilobytes; anything this big is not one
 
 
 class PathNotFound(UsageError):
@@ -158,7 +159,10 @@ def find_posts(paths: Iterable[Path], *, exclude: Path | None = None) -> list[Pa
                 continue  # earlier repaired copies inside the journal are not posts
             if child.suffix.lower() in POST_SUFFIXES and not child.is_dir():
                 found.append(child)
-    return list(dict.fromkeys(found))
+    unique: dict[Path, Path] = {}
+    for path in found:  # a file named twice (or inside two folders given) is read once
+        unique.setdefault(path.resolve() if path.exists() else path, path)
+    return list(unique.values())
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -172,6 +176,9 @@ def _inside(path: Path, folder: Path) -> bool:
 def read_post(path: Path) -> tuple[str | None, Problem | None]:
     """The post's text, or why it cannot be a post (unreadable, empty, binary, not UTF-8)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_POST_BYTES:
+            return None, Problem("file", f"too large for a post ({size / 2**20:.1f} MiB)")
         data = path.read_bytes()
     except OSError as exc:
         return None, Problem("file", f"cannot read: {exc.strerror or exc}")
