@@ -205,3 +205,15 @@ def test_damaged_korean_comes_back_with_every_surviving_character_in_place(text:
 def test_fragments_of_damage_do_not_break_the_repair(text: str) -> None:
     result = repair_text(text)
     assert isinstance(result.text, str)
+
+
+def test_words_a_clean_post_of_the_journal_spells_decide_a_damaged_one() -> None:
+    damaged = damaged_samples()[1].read_text(encoding="utf-8")
+    clean = clean_samples()[1].read_text(encoding="utf-8")
+    alone = repair_journal([damaged])[0].text
+    wrong_alone = sum(1 for a, b in zip(clean, alone, strict=True) if a != b)
+    later_post = "# 다른 날\n\n결과가 같다는 점이 중요하다.\n"  # exported without damage
+    together = repair_journal([damaged, later_post])
+    assert together[0].text == clean  # 점이 (not 적이), spelled intact in the later post
+    assert wrong_alone >= 1
+    assert together[1].text == later_post and together[1].method == "none"
