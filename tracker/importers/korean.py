@@ -52,7 +52,6 @@ TERM_BOOST = 4.0  # and one it has is that much commoner in a study journal
 # A verb or adjective stem with an ending fused into its last syllable: 맞추 + ㄴ = 맞춘,
 # 맞추 + ㅂ니다 = 맞춥니다. Final consonant index -> log-probability of the fusion.
 FUSED_FINALS = {4: math.log(0.1), 8: math.log(0.05), 16: math.log(0.02), 17: math.log(0.1)}
-PIECE_COST = 0.0  # added for every known piece: fewer, longer pieces read likelier
 OOV_SYLLABLE = math.log(2e-4)  # cost of each syllable spelled outside every lexicon
 JOURNAL_PRIOR_WEIGHT = 2000.0  # how many journal words the lexicon is worth
 
@@ -166,11 +165,6 @@ class JournalWords:
         self.pieces[run] += count
         self.total += count
 
-    def add_pieces(self, pieces: Iterable[str]) -> None:
-        for piece in pieces:
-            self.pieces[piece] += 1
-            self.total += 1
-
 
 @dataclass(frozen=True)
 class RunContext:
@@ -269,7 +263,7 @@ class KoreanModel:
                 known = self.piece_score(piece)
                 if known is None:
                     continue
-                candidate = best[i] + known + PIECE_COST + self._rules(run, i, piece, context)
+                candidate = best[i] + known + self._rules(run, i, piece, context)
                 if candidate > value:
                     value, chosen = candidate, piece
             best.append(value)
@@ -303,37 +297,6 @@ class KoreanModel:
         if final == FINAL_SSANGSIOS and piece[0] not in AFTER_PAST:
             penalty += RULE_PENALTY
         return penalty
-
-    def segment(self, run: str) -> list[str]:
-        """The pieces of the best segmentation (unknown stretches as one piece each)."""
-        n = len(run)
-        best = [0.0] + [-math.inf] * n
-        back = [0] * (n + 1)
-        known_piece = [False] * (n + 1)
-        for j in range(1, n + 1):
-            previous = run[j - 2] if j >= 2 else None
-            best[j] = best[j - 1] + OOV_SYLLABLE + self.syllable_score(previous, run[j - 1])
-            back[j] = j - 1
-            for i in range(max(0, j - self.lexicon.max_len), j):
-                known = self.piece_score(run[i:j])
-                if known is not None and best[i] + known > best[j]:
-                    best[j], back[j], known_piece[j] = best[i] + known, i, True
-        pieces: list[str] = []
-        j = n
-        unknown = ""
-        while j > 0:
-            i = back[j]
-            if known_piece[j]:
-                if unknown:
-                    pieces.append(unknown)
-                    unknown = ""
-                pieces.append(run[i:j])
-            else:
-                unknown = run[i:j] + unknown
-            j = i
-        if unknown:
-            pieces.append(unknown)
-        return pieces[::-1]
 
 
 def _disagrees(particle: str, final: int) -> bool:

@@ -69,10 +69,6 @@ class ParsedPost:
     problems: tuple[Problem, ...] = ()
     fatal: Problem | None = None  # the post cannot be imported at all
 
-    @property
-    def importable(self) -> bool:
-        return self.fatal is None
-
 
 def _clean(line: str) -> str:
     line = _HEADING.sub("", line)
@@ -199,12 +195,7 @@ def _looks_like_heading(cleaned: str) -> bool:
 
 
 def _same_name(a: str, b: str) -> bool:
-    return normalise_name(a) == normalise_name(b)
-
-
-def normalise_name(name: str) -> str:
-    """How names are compared: case, spaces, hyphens and punctuation do not count."""
-    return name_key(name)
+    return name_key(a) == name_key(b)
 
 
 def _post_date(

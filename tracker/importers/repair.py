@@ -116,10 +116,6 @@ class RepairResult:
     figures: RepairFigures = RepairFigures()
     guesses: tuple[Guess, ...] = ()
 
-    @property
-    def changed(self) -> bool:
-        return self.method != "none"
-
 
 @dataclass(frozen=True)
 class Analysis:
