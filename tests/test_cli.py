@@ -133,7 +133,8 @@ def test_daily_commands_keep_heavy_modules_unimported(db_path: Path, cli_run) ->
         "try:\n"
         "    cli(['concepts', '--json'], standalone_mode=False)\n"
         "finally:\n"
-        "    names = ('torch', 'alembic', 'apscheduler', 'fsrs', 'rich', 'numpy')\n"
+        "    names = ('torch', 'alembic', 'apscheduler', 'fsrs', 'rich', 'numpy', 'ftfy',\n"
+        "             'tracker.importers.korean')\n"
         "    heavy = sorted(m for m in names if m in sys.modules)\n"
         "    print('HEAVY', heavy, file=sys.stderr)\n"
     )

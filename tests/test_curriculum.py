@@ -47,6 +47,13 @@ EXPECTED_FIRST_REQUIREMENTS = {
 }
 
 
+# The red-teaming concept's block in lessons/curriculum.toml, removed by tests that retire it.
+RED_TEAMING_BLOCK = (
+    '[[concepts]]\nid = "red-teaming"\ntitle = "Red teaming"\ncategory = "safety"\n'
+    'aliases = ["Red-Teaming", "Red Team", "레드 티밍", "레드팀"]\n'
+)
+
+
 def test_shipped_curriculum_has_every_concept_with_a_depth_one_lesson() -> None:
     curriculum = load_curriculum()
     by_category: dict[str, set[str]] = {}
@@ -181,11 +188,7 @@ def test_sync_updates_a_changed_lesson_without_touching_history(
     # A lesson removed from disk is retired, not deleted: history still points at it.
     shutil.rmtree(root / "red-teaming-1")
     concepts_toml = root / "curriculum.toml"
-    concepts_toml.write_text(
-        concepts_toml.read_text().replace(
-            '[[concepts]]\nid = "red-teaming"\ntitle = "Red teaming"\ncategory = "safety"\n', ""
-        )
-    )
+    concepts_toml.write_text(concepts_toml.read_text().replace(RED_TEAMING_BLOCK, ""))
     store = open_store()
     with store.read() as session:
         assert session.get(Lesson, "red-teaming-1").retired is True
@@ -258,11 +261,7 @@ def test_cards_follow_their_questions_when_a_lesson_changes(
     path.write_text(tomli_w.dumps(data))  # first removed, the others swapped, one added
     shutil.rmtree(root / "red-teaming-1")
     curriculum = root / "curriculum.toml"
-    curriculum.write_text(
-        curriculum.read_text().replace(
-            '[[concepts]]\nid = "red-teaming"\ntitle = "Red teaming"\ncategory = "safety"\n', ""
-        )
-    )
+    curriculum.write_text(curriculum.read_text().replace(RED_TEAMING_BLOCK, ""))
     store = open_store()
     after = cards()
     assert after[third["prompt"]] == (before[third["prompt"]][0], 0)  # same card, same history
@@ -282,3 +281,28 @@ def test_cards_follow_their_questions_when_a_lesson_changes(
         due = count_due(session=session, learner_id=store.learner_id, until=store.now())
     assert due == 3  # transformer-1's three live questions, nothing stale
     store.close()
+
+
+def test_aliases_are_validated_and_each_name_belongs_to_one_concept(tmp_path: Path) -> None:
+    root = _copy_lessons(tmp_path)
+    toml = root / "curriculum.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('aliases = ["GQA",', 'aliases = ["멀티헤드 어텐션", "GQA",', 1)
+    text = text.replace(
+        'aliases = ["Red-Teaming", "Red Team", "레드 티밍", "레드팀"]', 'aliases = "레드팀"'
+    )
+    toml.write_text(text, encoding="utf-8")
+    assert _problems(root) == [
+        f"{toml} [[concepts]] #16: aliases must be a list of non-empty strings",
+        f"{toml}: the name '멀티헤드 어텐션' belongs to both 'multi-head-attention' "
+        "and 'grouped-query-attention'",
+    ]
+
+
+def test_every_concept_has_english_and_korean_aliases() -> None:
+    curriculum = load_curriculum()
+    for concept in curriculum.concepts.values():
+        assert any(ch.isascii() for alias in concept.aliases for ch in alias), concept.id
+        assert any("\uac00" <= ch <= "\ud7a3" for alias in concept.aliases for ch in alias), (
+            concept.id
+        )

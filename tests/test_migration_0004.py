@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from tracker.db.engine import create_engine_for, resolve_location
-from tracker.db.schema import upgrade_schema
+from tracker.db.schema import HEAD_REVISION, upgrade_schema
 from tracker.store import open_store
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_inflated_records_are_repaired_on_sqlite(db_path: Path) -> None:
     _seed_inflated_at_0003(str(db_path))
     store = open_store()
     try:
-        assert "upgraded database schema 0003 -> 0004" in store.notices[0]
+        assert f"upgraded database schema 0003 -> {HEAD_REVISION}" in store.notices[0]
         _check_repaired(store)
         # The check-in counts one session; history shows the practice.
         from tracker.usecases.checkin import checkin

@@ -7,6 +7,7 @@ and reads the screen back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -51,10 +52,8 @@ class Terminal:
     def _read(self, timeout: float) -> None:
         ready, _, _ = select.select([self.master], [], [], timeout)
         if ready:
-            try:
+            with contextlib.suppress(OSError):  # the child closed the pty
                 self.screen += os.read(self.master, 65536).decode(errors="replace")
-            except OSError:  # the child closed the pty
-                pass
 
     def wait_for(self, text: str, *, count: int = 1, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

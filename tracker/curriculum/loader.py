@@ -19,6 +19,7 @@ from tracker.curriculum.model import (
     LessonSpec,
     Question,
     Requirement,
+    name_key,
 )
 from tracker.errors import CurriculumError
 
@@ -27,7 +28,7 @@ LESSON_KEYS = {"concept", "depth", "title", "summary", "requires", "questions", 
 EXERCISE_KEYS = {"entry", "kind"}
 EXERCISE_KINDS = {"function", "module"}
 EXERCISE_FILES = ("reference.py", "exercise.py", "probe.py", "checks.py")
-CONCEPT_KEYS = {"id", "title", "category", "target_depth"}
+CONCEPT_KEYS = {"id", "title", "category", "target_depth", "aliases"}
 CURRICULUM_KEYS = {"main_path", "categories", "concepts"}
 DEFAULT_TARGET_DEPTH = 3
 
@@ -102,10 +103,33 @@ def _load_concepts(
         if not isinstance(title, str) or not title.strip():
             problems.add(where, "title must be a non-empty string")
             title = concept_id
-        concepts[concept_id] = ConceptSpec(concept_id, title, str(category), target, position)
+        aliases = _aliases(raw.get("aliases", []), where, problems)
+        concepts[concept_id] = ConceptSpec(
+            concept_id, title, str(category), target, position, aliases
+        )
     if not concepts:
         problems.add(path, "no [[concepts]] defined")
+    _check_names_unique(path, concepts, problems)
     return {str(k): str(v) for k, v in categories.items()}, concepts
+
+
+def _aliases(raw: Any, where: str, problems: _Problems) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(a, str) and a.strip() for a in raw):
+        problems.add(where, "aliases must be a list of non-empty strings")
+        return ()
+    return tuple(alias.strip() for alias in raw)
+
+
+def _check_names_unique(path: Path, concepts: dict[str, ConceptSpec], problems: _Problems) -> None:
+    """An id, title or alias must name one concept only, or an imported post is ambiguous."""
+    owner: dict[str, str] = {}
+    for concept in concepts.values():
+        for name in concept.names():
+            other = owner.setdefault(name_key(name), concept.id)
+            if other != concept.id:
+                problems.add(
+                    path, f"the name {name!r} belongs to both {other!r} and {concept.id!r}"
+                )
 
 
 def _load_lesson(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,11 @@ class LessonSpec:
         return self.exercise is not None
 
 
+def name_key(name: str) -> str:
+    """How a concept's names compare: case, spaces, hyphens and dots do not count."""
+    return re.sub(r"[\s\-_.·/]+", "", name.casefold())
+
+
 @dataclass(frozen=True)
 class ConceptSpec:
     id: str
@@ -47,6 +53,10 @@ class ConceptSpec:
     category: str
     target_depth: int
     position: int
+    aliases: tuple[str, ...] = ()  # other names learners use (English, Korean ...)
+
+    def names(self) -> tuple[str, ...]:
+        return (self.id, self.title, *self.aliases)
 
 
 @dataclass(frozen=True)

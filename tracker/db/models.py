@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -121,7 +122,21 @@ class StudySession(Base):
     """A completed piece of study: a lesson read, a submission passed, an imported post."""
 
     __tablename__ = "study_sessions"
-    __table_args__ = (Index("ix_study_sessions_learner_day", "learner_id", "local_date"),)
+    __table_args__ = (
+        Index("ix_study_sessions_learner_day", "learner_id", "local_date"),
+        # An imported session is identified by (learner, date, concept, depth): importing
+        # a journal twice, or two posts that list the same session, records it once.
+        Index(
+            "uq_study_sessions_import",
+            "learner_id",
+            "local_date",
+            "concept_id",
+            "depth",
+            unique=True,
+            sqlite_where=text("kind = 'import'"),
+            postgresql_where=text("kind = 'import'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
