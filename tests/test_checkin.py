@@ -381,12 +381,24 @@ def test_learn_declined_records_nothing(cli_run, db_path: Path) -> None:
     assert rows(db_path, "SELECT count(*) FROM study_sessions") == [(0,)]
 
 
+def test_learn_at_the_end_of_input_says_so_in_one_line(cli_run, db_path: Path) -> None:
+    result = cli_run("learn", "transformer-1", input="")
+    assert result.exit_code == 0
+    assert result.stdout.rstrip().endswith("Not recorded: no answer (use --yes in scripts).")
+    assert "Aborted" not in result.output
+    assert rows(db_path, "SELECT count(*) FROM study_sessions") == [(0,)]
+
+
 def test_learn_an_unknown_lesson(cli_run) -> None:
     cli_run("init")
     result = cli_run("learn", "transformer-9")
     assert result.exit_code == 2
-    assert result.stderr == "Error: no lesson 'transformer-9'; see `tracker lessons`\n"
+    assert result.stderr == "Error: no lesson 'transformer-9'; did you mean transformer-1?\n"
     assert result.stdout == ""
+    concept = cli_run("learn", "attention-mechanism")
+    assert concept.stderr == (
+        "Error: no lesson 'attention-mechanism'; did you mean attention-mechanism-1?\n"
+    )
 
 
 def test_learn_a_locked_lesson_is_refused_unless_forced(cli_run, db_path: Path) -> None:

@@ -55,7 +55,11 @@ def test_lesson_show_and_unknown_lesson(cli_run) -> None:
     assert as_json["concept"] == "transformer" and len(as_json["questions"]) >= 3
     missing = cli_run("lesson", "show", "transformer-9")
     assert missing.exit_code == 2
-    assert missing.stderr.strip() == "Error: no lesson 'transformer-9'; see `tracker lessons`"
+    assert missing.stderr.strip() == "Error: no lesson 'transformer-9'; did you mean transformer-1?"
+    nowhere = cli_run("lesson", "show", "quantum-chromodynamics-9")
+    assert nowhere.stderr.strip() == (
+        "Error: no lesson 'quantum-chromodynamics-9'; see `tracker lessons`"
+    )
 
 
 def test_history_starts_empty_and_lists_sessions(cli_run, store) -> None:

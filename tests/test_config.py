@@ -73,9 +73,41 @@ def test_every_key_parses_its_own_default() -> None:
         assert parse_value(key, getattr(defaults, key)) == getattr(defaults, key)
 
 
+def test_config_get_unset_and_a_mistyped_key(cli_run, tracker_env: Path) -> None:
+    assert cli_run("config", "set", "channels", "terminal,webhook").exit_code == 0
+    assert cli_run("config", "get", "channels").stdout == "terminal,webhook\n"
+    assert cli_run("config", "get", "require_isolation").stdout == "false\n"
+    assert cli_run("config", "get", "channels", "--json").stdout.split() == [
+        "[",
+        '"terminal",',
+        '"webhook"',
+        "]",
+    ]
+    unset = cli_run("config", "unset", "channels")
+    assert unset.exit_code == 0
+    assert unset.stdout.startswith('channels unset: back to the default, ["terminal"]')
+    assert cli_run("config", "get", "channels").stdout == "terminal\n"
+    typo = cli_run("config", "set", "timezon", "UTC")
+    assert typo.exit_code == 2
+    assert typo.stderr == "Error: unknown config key 'timezon'; did you mean timezone?\n"
+    assert cli_run("config", "get", "nothing-like-it").exit_code == 2
+
+
+def test_config_show_is_aligned_toml(cli_run, tracker_env: Path) -> None:
+    shown = cli_run("config", "show").stdout.splitlines()
+    assert shown[0].startswith("# ")
+    lines = shown[1:]
+    equals = {line.index(" = ") for line in lines}
+    hashes = {line.index("  # ") for line in lines}
+    assert len(equals) == 1 and len(hashes) == 1  # keys, values and notes in columns
+    assert any(line.startswith("require_isolation") and " = false " in line for line in lines)
+    assert any(line.startswith("reminder_time") and ' = "09:00" ' in line for line in lines)
+
+
 def test_config_cli_show_and_set(cli_run, tracker_env: Path) -> None:
     result = cli_run("config", "set", "sessions_per_week", "5")
     assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("sessions_per_week = 5 (saved to ")
     shown = cli_run("config", "show", "--json")
     import json
 
@@ -108,3 +140,15 @@ def test_an_unwritable_config_is_one_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot write"):
         set_value("timezone", "UTC", blocker / "c.toml")
+
+
+def test_values_are_shown_as_toml_reads_them_back() -> None:
+    import tomllib
+    from dataclasses import fields
+
+    from tracker.config import Settings, toml_value
+
+    settings = Settings(channels=["terminal", "email"], email_to='a "quoted" name')
+    for field in fields(Settings):
+        value = getattr(settings, field.name)
+        assert tomllib.loads(f"v = {toml_value(value)}")["v"] == value, field.name

@@ -183,9 +183,18 @@ DESCRIPTIONS: dict[str, str] = {
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DESCRIPTIONS)
 
 
+def unknown_key(key: str) -> ConfigError:
+    from tracker.hints import closest
+
+    best = closest(key, list(PARSERS))
+    if best is not None:
+        return ConfigError(f"unknown config key {key!r}; did you mean {best}?")
+    return ConfigError(f"unknown config key {key!r}; known keys: {', '.join(PARSERS)}")
+
+
 def parse_value(key: str, value: Any) -> Any:
     if key not in PARSERS:
-        raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(PARSERS)}")
+        raise unknown_key(key)
     try:
         return PARSERS[key](value)
     except (ValueError, TypeError, ConfigError) as exc:
@@ -208,14 +217,12 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings_from(read_file(path), str(path))
 
 
-def set_value(key: str, value: str, path: Path | None = None) -> Any:
-    """Validate and store one key; returns the parsed value."""
+def _update_file(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Read the file, apply ``change`` to its values, write it back whole."""
     import tomli_w
 
-    path = path or config_path()
-    parsed = parse_value(key, value)
     raw = read_file(path)
-    raw[key] = parsed
+    change(raw)
     tmp = path.with_suffix(".toml.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +230,43 @@ def set_value(key: str, value: str, path: Path | None = None) -> Any:
         tmp.replace(path)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def set_value(key: str, value: str, path: Path | None = None) -> Any:
+    """Validate and store one key; returns the parsed value."""
+    parsed = parse_value(key, value)
+    _update_file(path or config_path(), lambda raw: raw.__setitem__(key, parsed))
     return parsed
+
+
+def unset_value(key: str, path: Path | None = None) -> Any:
+    """Remove one key from the file; returns the default it goes back to."""
+    if key not in PARSERS:
+        raise unknown_key(key)
+    _update_file(path or config_path(), lambda raw: raw.pop(key, None))
+    return getattr(Settings(), key)
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it, on one line: ``false``, ``"09:00"``, ``["terminal"]``."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def plain_value(value: Any) -> str:
+    """A value for a script to read: text as is, lists comma-separated, booleans in lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def settings_dict(settings: Settings) -> dict[str, Any]:

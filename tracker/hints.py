@@ -44,3 +44,14 @@ def code_card_steps(lesson_id: str) -> str:
     """How a due code card is reviewed: a blank skeleton, written again, submitted for review."""
     file = f"{lesson_id}.py"
     return f"{exercise(lesson_id, file)} --force, then {submit(lesson_id, file, review=True)}"
+
+
+def closest(word: str, candidates: list[str]) -> str | None:
+    """The candidate a mistyped ``word`` most likely meant (a lesson id for a concept id too)."""
+    import difflib
+
+    prefixed = sorted(c for c in candidates if c.startswith(word + "-"))
+    if prefixed:
+        return prefixed[0]
+    found = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -85,7 +85,7 @@ def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
     Example:
         tracker lesson show multi-head-attention-2
     """
-    from tracker.render.lessons import render_lesson_detail
+    from tracker.render.lessons import print_markdown, render_lesson_detail
     from tracker.usecases.catalog import lesson_detail
 
     get_store(ctx)  # the curriculum it shows is the one the database holds
@@ -93,7 +93,7 @@ def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(detail.as_dict())
         return
-    click.echo(render_lesson_detail(detail))
+    print_markdown(render_lesson_detail(detail))
 
 
 @lesson.command("exercise")

@@ -88,11 +88,7 @@ def learn(ctx: click.Context, lesson_id: str, yes: bool, force: bool, markdown: 
     view = view_lesson(store, learner_id=store.learner_id, lesson_id=lesson_id)
     if view.locked and not force:
         raise LessonLocked(view.locked_message())
-    text = lesson_markdown(view.content, view.questions)
-    if markdown:
-        click.echo(text, nl=False)
-    else:
-        print_markdown(text)
+    print_markdown(lesson_markdown(view.content, view.questions), source=markdown)
     lesson = view.lesson
     if lesson.has_exercise:
         from tracker import hints
@@ -101,10 +97,22 @@ def learn(ctx: click.Context, lesson_id: str, yes: bool, force: bool, markdown: 
         return
     click.echo("")
     question = f"Record this study session ({lesson.concept} at depth {lesson.depth})?"
-    if not yes and not click.confirm(question, default=True):
-        click.echo("Not recorded.")
+    if not yes and not _confirmed(question):
         return
     record = record_study(
         store, learner_id=store.learner_id, now=store.now(), lesson_id=lesson.id, force=force
     )
     click.echo(render_study_record(record))
+
+
+def _confirmed(question: str) -> bool:
+    """Ask; a "no", the end of input or Ctrl-C is one line, and nothing is recorded."""
+    from tracker.cli.keys import Keys, yes_no
+
+    try:
+        if yes_no(Keys(), question, default=True):
+            return True
+        click.echo("Not recorded.")
+    except (EOFError, KeyboardInterrupt):
+        click.echo("Not recorded: no answer (use --yes in scripts).")
+    return False

@@ -1,4 +1,4 @@
-"""config show | set."""
+"""config show | get | set | unset."""
 
 from __future__ import annotations
 
@@ -15,23 +15,42 @@ def config() -> None:
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_show(as_json: bool) -> None:
-    """Show every setting with its effective value.
+    """Show every setting with its effective value, as TOML writes it.
 
     \b
     Example:
         tracker config show
     """
-    from tracker.config import DESCRIPTIONS, config_path, load_settings, settings_dict
+    from tracker.config import config_path, load_settings, settings_dict
+    from tracker.render.config import render_settings
 
     path = config_path()
     values = settings_dict(load_settings(path))
     if as_json:
         emit_json({"path": str(path), "settings": values})
         return
-    click.echo(f"# {path}{'' if path.exists() else ' (not created yet: defaults)'}")
-    for key, value in values.items():
-        shown = ", ".join(value) if isinstance(value, list) else value
-        click.echo(f"{key} = {shown!s:<24} # {DESCRIPTIONS[key]}")
+    click.echo(render_settings(path, values, exists=path.exists()))
+
+
+@config.command("get")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the value as JSON.")
+def config_get(key: str, as_json: bool) -> None:
+    """Print one setting's effective value (lists comma-separated).
+
+    \b
+    Example:
+        tracker config get timezone
+    """
+    from tracker.config import PARSERS, load_settings, plain_value, settings_dict, unknown_key
+
+    if key not in PARSERS:
+        raise unknown_key(key)
+    value = settings_dict(load_settings())[key]
+    if as_json:
+        emit_json(value)
+        return
+    click.echo(plain_value(value))
 
 
 @config.command("set")
@@ -44,7 +63,22 @@ def config_set(key: str, value: str) -> None:
     Example:
         tracker config set timezone Asia/Seoul
     """
-    from tracker.config import config_path, set_value
+    from tracker.config import config_path, set_value, toml_value
 
     parsed = set_value(key, value)
-    click.echo(f"{key} = {parsed} (saved to {config_path()})")
+    click.echo(f"{key} = {toml_value(parsed)} (saved to {config_path()})")
+
+
+@config.command("unset")
+@click.argument("key")
+def config_unset(key: str) -> None:
+    """Remove KEY from the file: it goes back to its default.
+
+    \b
+    Example:
+        tracker config unset sessions_per_week
+    """
+    from tracker.config import config_path, toml_value, unset_value
+
+    default = unset_value(key)
+    click.echo(f"{key} unset: back to the default, {toml_value(default)} ({config_path()})")

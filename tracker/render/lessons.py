@@ -18,12 +18,27 @@ def lesson_markdown(content: str, questions: Sequence[str]) -> str:
     return f"{content.rstrip()}\n\n## Check your understanding\n\n{numbered}\n"
 
 
-def print_markdown(text: str) -> None:
-    """Markdown rendered for the terminal (rich, imported only here)."""
+def print_markdown(text: str, *, source: bool = False) -> None:
+    """A lesson for a person: rendered on a terminal, through a pager when it is longer
+    than the screen; the Markdown source itself when piped (or with ``source``)."""
+    import sys
+
+    import click
+
+    if source or not sys.stdout.isatty():
+        click.echo(text, nl=False)
+        return
+    import shutil
+
     from rich.console import Console
     from rich.markdown import Markdown
 
-    Console(highlight=False).print(Markdown(text))
+    console = Console(highlight=False)
+    if text.count("\n") + 2 > shutil.get_terminal_size().lines:
+        with console.pager(styles=True):
+            console.print(Markdown(text))
+    else:
+        console.print(Markdown(text))
 
 
 def render_study_record(record: StudyRecord) -> str:
@@ -42,8 +57,9 @@ def render_study_record(record: StudyRecord) -> str:
 
 
 def render_lesson_detail(detail: LessonDetail) -> str:
+    """The lesson's Markdown with its questions and, for an exercise, how to start."""
     spec = detail.spec
-    text = lesson_markdown(spec.content, [q.prompt for q in spec.questions]).rstrip("\n")
+    text = lesson_markdown(spec.content, [q.prompt for q in spec.questions])
     if spec.has_exercise:
-        text += f"\n\nExercise: {hints.exercise_steps(spec.id)}."
+        text += f"\nExercise: {hints.exercise_steps(spec.id)}.\n"
     return text

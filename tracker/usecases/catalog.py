@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from tracker import hints
 from tracker.curriculum.model import LessonSpec
+from tracker.curriculum.names import unknown_lesson
 from tracker.db.models import Concept, Lesson
-from tracker.errors import LessonNotFound, UsageError
+from tracker.errors import UsageError
 from tracker.rules import concept_status, lesson_status
 from tracker.standing import concept_depths, load_graph, read_main_path
 from tracker.store import Store
@@ -170,7 +171,7 @@ def lesson_spec(lesson_id: str) -> LessonSpec:
 
     spec = load_curriculum().lessons.get(lesson_id)
     if spec is None:
-        raise LessonNotFound(f"no lesson {lesson_id!r}; see `tracker lessons`")
+        raise unknown_lesson(lesson_id)
     return spec
 
 

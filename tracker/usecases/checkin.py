@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from tracker import hints
 from tracker.clock import Clock
+from tracker.curriculum.names import unknown_lesson
 from tracker.db.models import Lesson
 from tracker.due import count_due, due_code_cards, due_until
-from tracker.errors import CurriculumError, LessonLocked, LessonNotFound, UsageError
+from tracker.errors import CurriculumError, LessonLocked, UsageError
 from tracker.planner import CourseGraph, LearnerProgress, LessonNode, Pick, Plan, PlannedSession
 from tracker.planner import plan as plan_sessions
 from tracker.rules import Requirement, depth_label, locked_message, missing_requirements
@@ -367,7 +368,7 @@ class LessonView:
 def _lesson_row(session: Session, lesson_id: str) -> Lesson:
     row = session.get(Lesson, lesson_id)
     if row is None or row.retired:
-        raise LessonNotFound(f"no lesson {lesson_id!r}; see `tracker lessons`")
+        raise unknown_lesson(lesson_id)
     return row
 
 

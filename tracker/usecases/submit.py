@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from tracker.clock import Clock
 from tracker.config import Settings
+from tracker.curriculum.names import unknown_lesson
 from tracker.errors import CurriculumError, LessonNotFound, UsageError
 from tracker.store import Store
 from tracker.validation.protocol import new_request_id
@@ -119,7 +120,7 @@ def exercise_lesson(lesson_id: str) -> ExerciseLesson:
         not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", lesson_id)
         or not (folder / "lesson.toml").is_file()
     ):
-        raise LessonNotFound(f"no lesson {lesson_id!r}; see `tracker lessons`")
+        raise unknown_lesson(lesson_id)
     try:
         data = tomllib.loads((folder / "lesson.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
