@@ -37,6 +37,7 @@ from tracker.cli import (  # noqa: E402
     config_cmd,
     db_cmd,
     history_cmd,
+    report_cmd,
     review_cmd,
     serve_cmd,
     submit_cmd,
@@ -58,6 +59,8 @@ for _command in (
     review_cmd.optimize,
     serve_cmd.serve,
     submit_cmd.submit,
+    report_cmd.report,
+    report_cmd.export,
 ):
     cli.add_command(_command)
 

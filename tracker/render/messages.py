@@ -1,0 +1,331 @@
+"""Every label the report, the post and the exports print, in English and Korean.
+
+One catalogue so the languages cannot drift apart (a test checks both have
+the same keys and placeholders) and templates hold markup only. Keys ending
+in ``.one`` / ``.other`` are plural forms; Korean needs no plural, so a
+missing ``.one`` falls back to ``.other``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Protocol
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "en": {
+        "report.title": "Learning report: {date}",
+        "report.summary": "Summary",
+        "journey_started": "Learning journey started",
+        "sessions_completed": "Sessions completed",
+        "streak": "Streak",
+        "streak.value": "{current} (best {best})",
+        "depth_level": "Current depth level",
+        "depth_level.value": "{label} (depth {depth})",
+        "level.none": "Not started",
+        "level.beginner": "Beginner",
+        "level.intermediate": "Intermediate",
+        "level.advanced": "Advanced",
+        "level.expert": "Expert",
+        "days.one": "{n} day",
+        "days.other": "{n} days",
+        "categories": "Progress by category",
+        "category.completed": "Completed: {done}/{total}",
+        "category.in_progress": "In progress: {n}",
+        "velocity": "Velocity",
+        "velocity.value": "{week} new concepts this week, {month} this month; trend: {trend}",
+        "trend.accelerating": "accelerating ↗",
+        "trend.steady": "steady →",
+        "trend.slowing": "slowing ↘",
+        "milestones": "Milestones",
+        "milestones.achieved": "Achieved",
+        "milestones.next": "Next",
+        "none_yet": "none yet",
+        "milestone.concepts": "{n} concepts studied",
+        "milestone.depth": "First depth {n}",
+        "milestone.mastered.one": "{n} concept mastered",
+        "milestone.mastered.other": "{n} concepts mastered",
+        "milestone.weekly-goal": "Weekly goal met ({n} sessions a week)",
+        "milestone.streak": "{n}-day streak",
+        "remaining.concepts.one": "{n} more concept needed",
+        "remaining.concepts.other": "{n} more concepts needed",
+        "remaining.depth.one": "{n} more depth level",
+        "remaining.depth.other": "{n} more depth levels",
+        "remaining.mastered.one": "{n} more to master",
+        "remaining.mastered.other": "{n} more to master",
+        "remaining.weekly-goal.one": "{n} more session this week",
+        "remaining.weekly-goal.other": "{n} more sessions this week",
+        "remaining.streak.one": "{n} more day",
+        "remaining.streak.other": "{n} more days",
+        "reviews": "Reviews",
+        "reviews.due_today": "Due today",
+        "reviews.total": "Reviews logged",
+        "reviews.retrievability": "Average recall probability now",
+        "retention": "True retention",
+        "retention.note": "Counted as Anki counts them: the first review of a card on a day "
+        "after its first; Again fails, the rest pass; mature from 21 days.",
+        "retention.period": "Period",
+        "retention.young": "Young",
+        "retention.mature": "Mature",
+        "retention.total": "Total",
+        "retention.reviews": "Reviews",
+        "window.today": "Today",
+        "window.yesterday": "Yesterday",
+        "window.week": "Last 7 days",
+        "window.month": "Last 30 days",
+        "window.year": "Last 365 days",
+        "window.all": "All time",
+        "forecast": "Next 30 days",
+        "forecast.backlog": "Overdue (backlog)",
+        "forecast.tomorrow": "Due tomorrow",
+        "forecast.total": "Due in the next 30 days",
+        "forecast.load": "Daily load",
+        "forecast.load.value": "{n} reviews a day",
+        "forecast.new": "New cards (never reviewed)",
+        "forecast.past": "The forecast is shown for today only.",
+        "chart.categories": "Category progress",
+        "chart.calendar": "Study calendar, last 365 days",
+        "chart.forecast": "Review forecast, next 30 days",
+        "chart.reviews": "Reviews per day, last 30 days",
+        "chart.retention": "True retention, last 90 days (dots: a day; line: 7-day average)",
+        "chart.less": "Less",
+        "chart.more": "More",
+        "chart.mastered": "Mastered",
+        "chart.in_progress": "In progress",
+        "chart.overdue": "overdue",
+        "chart.empty": "Nothing to show yet.",
+        "cell.sessions.one": "{n} session",
+        "cell.sessions.other": "{n} sessions",
+        "cell.reviews.one": "{n} review",
+        "cell.reviews.other": "{n} reviews",
+        "cell.checked_in": "checked in",
+        "cell.nothing": "nothing recorded",
+        "bar.due": "{date}: {n} due",
+        "bar.reviews": "{date}: {n} reviews",
+        "bar.category": "{name}: {done} of {total} mastered, {doing} in progress",
+        "point.retention": "{date}: {percent} of {n}",
+        "point.average": "{date}: 7-day average {percent}",
+        "generated": "Generated by tracker",
+        "post.heading": "AI Learning Journey - {date}",
+        "post.focus": "🎯 Today's Focus",
+        "post.depth": "Depth {n}",
+        "post.also_today": "Also today",
+        "post.why": "📚 Why This Matters Now",
+        "post.earlier": "📅 What you learned before",
+        "post.earlier.none": "Nothing before: this lesson builds on no earlier concept.",
+        "post.today": "Today",
+        "post.core": "🧩 Core Concept Explained",
+        "post.connections": "🔗 Connections to What You Already Know",
+        "post.connections.none": "No earlier sessions on its prerequisites yet.",
+        "relation.prerequisite": "a prerequisite of today's lesson",
+        "relation.same-concept": "the same concept at an earlier depth",
+        "post.check": "🧪 Your Understanding Check",
+        "post.exercise": "Exercise skeleton (`tracker lesson exercise {lesson}`):",
+        "post.next": "🗺️ Next Steps",
+        "plan.week": "This week",
+        "plan.month": "This month",
+        "plan.quarter": "This quarter",
+        "plan.none": "nothing planned",
+        "post.growth": "🌱 Growth Indicators",
+        "post.velocity": "📈 Velocity: {week} new concepts this week, {month} this month, "
+        "trend: {trend}",
+        "post.achieved": "🎖️ Milestones achieved",
+        "post.next_milestone": "Next Milestone",
+        "post.started": "Learning Journey Started",
+        "post.level": "Current Depth Level",
+        "post.sessions": "Sessions Completed",
+        "html.summary": "At a glance",
+        "html.retention_30d": "True retention, 30 days",
+        "month.1": "Jan",
+        "month.2": "Feb",
+        "month.3": "Mar",
+        "month.4": "Apr",
+        "month.5": "May",
+        "month.6": "Jun",
+        "month.7": "Jul",
+        "month.8": "Aug",
+        "month.9": "Sep",
+        "month.10": "Oct",
+        "month.11": "Nov",
+        "month.12": "Dec",
+    },
+    "ko": {
+        "report.title": "학습 리포트: {date}",
+        "report.summary": "요약",
+        "journey_started": "학습 여정 시작",
+        "sessions_completed": "완료한 세션",
+        "streak": "연속 학습",
+        "streak.value": "{current} (최고 {best})",
+        "depth_level": "현재 깊이 수준",
+        "depth_level.value": "{label} (깊이 {depth})",
+        "level.none": "시작 전",
+        "level.beginner": "초급",
+        "level.intermediate": "중급",
+        "level.advanced": "고급",
+        "level.expert": "전문가",
+        "days.other": "{n}일",
+        "categories": "분야별 진행",
+        "category.completed": "완료: {done}/{total}",
+        "category.in_progress": "진행 중: {n}",
+        "velocity": "학습 속도",
+        "velocity.value": "이번 주 새 개념 {week}개, 이번 달 {month}개, 추세: {trend}",
+        "trend.accelerating": "가속 ↗",
+        "trend.steady": "유지 →",
+        "trend.slowing": "둔화 ↘",
+        "milestones": "마일스톤",
+        "milestones.achieved": "달성",
+        "milestones.next": "다음 목표",
+        "none_yet": "아직 없음",
+        "milestone.concepts": "{n}개 개념 학습",
+        "milestone.depth": "첫 depth {n} 진입",
+        "milestone.mastered.other": "{n}개 개념 마스터",
+        "milestone.weekly-goal": "주 {n}회 학습 달성",
+        "milestone.streak": "{n}일 연속 학습",
+        "remaining.concepts.other": "{n}개 더 필요",
+        "remaining.depth.other": "깊이 {n}단계 더 필요",
+        "remaining.mastered.other": "{n}개 더 마스터 필요",
+        "remaining.weekly-goal.other": "이번 주 {n}회 더 필요",
+        "remaining.streak.other": "{n}일 더 필요",
+        "reviews": "복습",
+        "reviews.due_today": "오늘 복습할 카드",
+        "reviews.total": "기록된 복습",
+        "reviews.retrievability": "현재 평균 기억 확률",
+        "retention": "실제 기억률",
+        "retention.note": "Anki와 같은 방식: 카드의 첫 복습 이후, 하루의 첫 복습만 셉니다. "
+        "'다시'는 실패, 나머지는 성공이며 간격 21일부터 성숙 카드입니다.",
+        "retention.period": "기간",
+        "retention.young": "초기",
+        "retention.mature": "성숙",
+        "retention.total": "전체",
+        "retention.reviews": "복습 수",
+        "window.today": "오늘",
+        "window.yesterday": "어제",
+        "window.week": "최근 7일",
+        "window.month": "최근 30일",
+        "window.year": "최근 365일",
+        "window.all": "전체 기간",
+        "forecast": "앞으로 30일",
+        "forecast.backlog": "밀린 복습",
+        "forecast.tomorrow": "내일 예정",
+        "forecast.total": "30일 동안 예정",
+        "forecast.load": "일일 부담",
+        "forecast.load.value": "하루 {n}회",
+        "forecast.new": "새 카드 (아직 복습 전)",
+        "forecast.past": "복습 예측은 오늘 날짜에만 표시됩니다.",
+        "chart.categories": "분야별 진행",
+        "chart.calendar": "학습 달력, 최근 365일",
+        "chart.forecast": "복습 예측, 앞으로 30일",
+        "chart.reviews": "일별 복습, 최근 30일",
+        "chart.retention": "실제 기억률, 최근 90일 (점: 하루, 선: 7일 평균)",
+        "chart.less": "적음",
+        "chart.more": "많음",
+        "chart.mastered": "마스터",
+        "chart.in_progress": "진행 중",
+        "chart.overdue": "밀림",
+        "chart.empty": "아직 표시할 내용이 없습니다.",
+        "cell.sessions.other": "세션 {n}개",
+        "cell.reviews.other": "복습 {n}회",
+        "cell.checked_in": "체크인",
+        "cell.nothing": "기록 없음",
+        "bar.due": "{date}: {n}장 예정",
+        "bar.reviews": "{date}: 복습 {n}회",
+        "bar.category": "{name}: {total}개 중 {done}개 마스터, {doing}개 진행 중",
+        "point.retention": "{date}: {n}회 중 {percent}",
+        "point.average": "{date}: 7일 평균 {percent}",
+        "generated": "tracker로 생성",
+        "post.heading": "AI Learning Journey - {date}",
+        "post.focus": "🎯 오늘의 초점",
+        "post.depth": "깊이 {n}",
+        "post.also_today": "오늘 함께 공부한 것",
+        "post.why": "📚 왜 지금 배우는가",
+        "post.earlier": "📅 지난 세션에서 배운 것",
+        "post.earlier.none": "이전 학습 없음: 이 레슨은 선행 개념 없이 시작합니다.",
+        "post.today": "오늘 배울 것",
+        "post.core": "🧩 핵심 개념 설명",
+        "post.connections": "🔗 이미 아는 것과의 연결",
+        "post.connections.none": "선행 개념에 대한 이전 세션이 아직 없습니다.",
+        "relation.prerequisite": "오늘 레슨의 선행 개념",
+        "relation.same-concept": "같은 개념의 이전 깊이",
+        "post.check": "🧪 이해도 점검",
+        "post.exercise": "연습 문제 뼈대 (`tracker lesson exercise {lesson}`):",
+        "post.next": "🗺️ 다음 단계",
+        "plan.week": "이번 주",
+        "plan.month": "이번 달",
+        "plan.quarter": "이번 분기",
+        "plan.none": "계획 없음",
+        "post.growth": "🌱 성장 지표",
+        "post.velocity": "📈 학습 속도: 이번 주 {week}개 개념, 이번 달 {month}개, 추세: {trend}",
+        "post.achieved": "🎖️ 달성한 마일스톤",
+        "post.next_milestone": "다음 마일스톤",
+        "post.started": "학습 여정 시작",
+        "post.level": "현재 깊이 수준",
+        "post.sessions": "완료한 세션",
+        "html.summary": "한눈에 보기",
+        "html.retention_30d": "실제 기억률, 30일",
+        "month.1": "1월",
+        "month.2": "2월",
+        "month.3": "3월",
+        "month.4": "4월",
+        "month.5": "5월",
+        "month.6": "6월",
+        "month.7": "7월",
+        "month.8": "8월",
+        "month.9": "9월",
+        "month.10": "10월",
+        "month.11": "11월",
+        "month.12": "12월",
+    },
+}
+
+
+class _MilestoneLike(Protocol):
+    family: str
+    threshold: int
+    remaining: int
+
+
+class Messages:
+    """Labels of one language: ``t("key", name=value)``, plurals with ``t.count``."""
+
+    def __init__(self, lang: str) -> None:
+        if lang not in CATALOGUE:
+            raise ValueError(f"unknown language {lang!r}")
+        self.lang = lang
+        self._table = CATALOGUE[lang]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self._table[key].format(**values)
+
+    def count(self, key: str, n: int, **values: Any) -> str:
+        """The ``.one`` form for 1 (where the language has one), else ``.other``."""
+        one = f"{key}.one"
+        form = one if n == 1 and one in self._table else f"{key}.other"
+        return self._table[form].format(n=n, **values)
+
+    def has(self, key: str) -> bool:
+        return key in self._table
+
+    def _maybe_plural(self, key: str, n: int) -> str:
+        return self(key, n=n) if self.has(key) else self.count(key, n)
+
+    def level(self, level: str) -> str:
+        return self(f"level.{level}")
+
+    def trend(self, trend: str) -> str:
+        return self(f"trend.{trend}")
+
+    def milestone(self, milestone: _MilestoneLike) -> str:
+        return self._maybe_plural(f"milestone.{milestone.family}", milestone.threshold)
+
+    def remaining(self, milestone: _MilestoneLike) -> str:
+        return self.count(f"remaining.{milestone.family}", milestone.remaining)
+
+    def days(self, n: int) -> str:
+        return self.count("days", n)
+
+    def percent(self, value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@cache
+def messages(lang: str) -> Messages:
+    return Messages(lang)
