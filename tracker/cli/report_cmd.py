@@ -8,6 +8,7 @@ beside it and renamed so a failed export never leaves half a file.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -33,9 +34,9 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 def write_output(data: bytes, output: str | None) -> None:
     """Bytes to stdout, or to ``output`` through a temporary file and a rename."""
     if output is None or output == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     path = Path(output).expanduser()
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

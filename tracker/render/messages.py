@@ -32,7 +32,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "category.completed": "Completed: {done}/{total}",
         "category.in_progress": "In progress: {n}",
         "velocity": "Velocity",
-        "velocity.value": "{week} new concepts this week, {month} this month; trend: {trend}",
+        "velocity.value": "New concepts: {week} this week, {month} this month; trend: {trend}",
         "trend.accelerating": "accelerating ↗",
         "trend.steady": "steady →",
         "trend.slowing": "slowing ↘",
@@ -44,7 +44,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "milestone.depth": "First depth {n}",
         "milestone.mastered.one": "{n} concept mastered",
         "milestone.mastered.other": "{n} concepts mastered",
-        "milestone.weekly-goal": "Weekly goal met ({n} sessions a week)",
+        "milestone.weekly-goal": "Weekly goal of {n} sessions met",
         "milestone.streak": "{n}-day streak",
         "remaining.concepts.one": "{n} more concept needed",
         "remaining.concepts.other": "{n} more concepts needed",
@@ -126,7 +126,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "plan.quarter": "This quarter",
         "plan.none": "nothing planned",
         "post.growth": "🌱 Growth Indicators",
-        "post.velocity": "📈 Velocity: {week} new concepts this week, {month} this month, "
+        "post.velocity": "📈 Velocity: new concepts {week} this week, {month} this month, "
         "trend: {trend}",
         "post.achieved": "🎖️ Milestones achieved",
         "post.next_milestone": "Next Milestone",
