@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -81,8 +82,8 @@ def build_history(store) -> None:  # noqa: ANN001
             rate_everything_due(store, when)
 
 
-@pytest.fixture
-def history(tracker_env: Path):  # noqa: ANN201 - a tracker.store.Store with the history
+def history_store(tracker_env: Path) -> Iterator:  # Iterator[tracker.store.Store]
+    """The body of a test module's ``history`` fixture: a store holding the history."""
     from tracker.store import open_store
 
     write_config(

@@ -1,4 +1,4 @@
-"""`tracker report` and `tracker export`: snapshots of a fixed history, data read back, bad paths."""
+"""`tracker report` and `tracker export`: snapshots of a fixed history, data read back, errors."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from report_support import NOW, ZONE, assert_snapshot, at, history  # noqa: F401 - fixture
+from report_support import NOW, ZONE, assert_snapshot, at, history_store
 
 from tracker.reports.document import build_report
 from tracker.reports.post import NoStudyOnDay, build_post
+
+
+@pytest.fixture
+def history(tracker_env: Path):  # noqa: ANN201 - a tracker.store.Store
+    yield from history_store(tracker_env)
 
 
 def report_doc(store, lang: str = "en", day: date | None = None):  # noqa: ANN001, ANN201
@@ -35,14 +40,14 @@ def rows(store, sql: str) -> list[tuple]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_markdown_report_snapshot(history, lang: str) -> None:  # noqa: ANN001, F811
+def test_markdown_report_snapshot(history, lang: str) -> None:  # noqa: ANN001
     from tracker.render.report_md import render_markdown
 
     assert_snapshot(f"report-{lang}.md", render_markdown(report_doc(history, lang)))
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_post_snapshot(history, lang: str) -> None:  # noqa: ANN001, F811
+def test_post_snapshot(history, lang: str) -> None:  # noqa: ANN001
     from tracker.render.post import render_post
 
     post = build_post(
@@ -66,7 +71,7 @@ def test_post_snapshot(history, lang: str) -> None:  # noqa: ANN001, F811
     assert len(headings) == 7  # focus, why, core, connections, check, next steps, growth
 
 
-def test_report_figures_match_the_database(history) -> None:  # noqa: ANN001, F811
+def test_report_figures_match_the_database(history) -> None:  # noqa: ANN001
     doc = report_doc(history).as_dict()
     sessions = rows(history, "SELECT count(*) FROM study_sessions")[0][0]
     assert doc["sessions_completed"] == sessions == 6
@@ -104,7 +109,7 @@ def test_report_figures_match_the_database(history) -> None:  # noqa: ANN001, F8
     assert len(doc["reviews"]["forecast"]["days"]) == 30
 
 
-def test_report_json_has_the_architecture_keys(history, cli_run, monkeypatch) -> None:  # noqa: ANN001, F811
+def test_report_json_has_the_architecture_keys(history, cli_run, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     result = cli_run("report", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -138,7 +143,7 @@ def test_report_json_has_the_architecture_keys(history, cli_run, monkeypatch) ->
     assert doc["generated_at"] == "2025-11-14T19:00:00+00:00"
 
 
-def test_korean_json_labels_and_utf8_bytes(history, cli_run, monkeypatch) -> None:  # noqa: ANN001, F811
+def test_korean_json_labels_and_utf8_bytes(history, cli_run, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     result = cli_run("report", "--format", "json", "--lang", "ko")
     doc = json.loads(result.stdout_bytes.decode("utf-8"))
@@ -150,7 +155,7 @@ def test_korean_json_labels_and_utf8_bytes(history, cli_run, monkeypatch) -> Non
     ]
 
 
-def test_csv_sessions_and_reviews(history, cli_run, monkeypatch) -> None:  # noqa: ANN001, F811
+def test_csv_sessions_and_reviews(history, cli_run, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     result = cli_run("report", "--format", "csv")
     table = list(csv.reader(io.StringIO(result.stdout)))
@@ -174,7 +179,7 @@ def test_csv_sessions_and_reviews(history, cli_run, monkeypatch) -> None:  # noq
     assert all(r["concept"] and r["lesson"] and r["depth"] for r in reviews)
 
 
-def test_output_file_and_a_past_date(history, cli_run, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001, F811
+def test_output_file_and_a_past_date(history, cli_run, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     target = tmp_path / "report.md"
     result = cli_run("report", "--date", "2025-11-06", "-o", str(target))
@@ -207,7 +212,7 @@ def test_output_file_and_a_past_date(history, cli_run, monkeypatch, tmp_path: Pa
         (["export", "post", "--lang", "fr"], "Invalid value for '--lang'"),
     ],
 )
-def test_bad_input_is_exit_2_with_one_line(history, cli_run, monkeypatch, args, message) -> None:  # noqa: ANN001, F811
+def test_bad_input_is_exit_2_with_one_line(history, cli_run, monkeypatch, args, message) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     result = cli_run(*args)
     assert result.exit_code == 2
@@ -215,7 +220,7 @@ def test_bad_input_is_exit_2_with_one_line(history, cli_run, monkeypatch, args, 
     assert "Traceback" not in result.output
 
 
-def test_unwritable_output_is_exit_2(history, cli_run, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001, F811
+def test_unwritable_output_is_exit_2(history, cli_run, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     missing = tmp_path / "no-such-dir" / "r.html"
     result = cli_run("report", "--format", "html", "-o", str(missing))
@@ -233,7 +238,7 @@ def test_post_before_any_study(cli_run, monkeypatch) -> None:  # noqa: ANN001
     )
 
 
-def test_post_of_a_past_day_plans_from_that_day(history) -> None:  # noqa: ANN001, F811
+def test_post_of_a_past_day_plans_from_that_day(history) -> None:  # noqa: ANN001
     post = build_post(
         history,
         learner_id=history.learner_id,
@@ -276,7 +281,7 @@ def export_ics(cli_run, monkeypatch, now: str, *extra: str):  # noqa: ANN001, AN
 
 def test_ics_parses_back_with_alarms_timezone_and_stable_uids(
     history, cli_run, monkeypatch
-) -> None:  # noqa: ANN001, F811
+) -> None:  # noqa: ANN001
     from zoneinfo import ZoneInfo
 
     calendar = export_ics(cli_run, monkeypatch, NOW)
@@ -316,7 +321,7 @@ def test_ics_parses_back_with_alarms_timezone_and_stable_uids(
     )
 
 
-def test_ics_across_a_dst_change_keeps_the_local_time(history, cli_run, monkeypatch) -> None:  # noqa: ANN001, F811
+def test_ics_across_a_dst_change_keeps_the_local_time(history, cli_run, monkeypatch) -> None:  # noqa: ANN001
     calendar = export_ics(cli_run, monkeypatch, "2026-03-20T09:00", "--days", "30")
     zone = calendar.walk("VTIMEZONE")[0]
     assert {c.name for c in zone.subcomponents} >= {"STANDARD", "DAYLIGHT"}
@@ -341,7 +346,7 @@ def read_deck(path: Path) -> list[tuple[str, str, str]]:
 
 def test_anki_deck_holds_one_note_per_question_card(
     history, cli_run, monkeypatch, tmp_path
-) -> None:  # noqa: ANN001, F811
+) -> None:  # noqa: ANN001
     monkeypatch.setenv("TRACKER_NOW", NOW)
     target = tmp_path / "deck.apkg"
     result = cli_run("export", "anki", "-o", str(target))
@@ -374,7 +379,7 @@ def test_every_new_command_has_help(cli_run) -> None:  # noqa: ANN001
         assert result.exit_code == 0 and "Example:" in result.output
 
 
-def test_report_does_not_load_what_it_does_not_need(history, tmp_path: Path) -> None:  # noqa: ANN001, F811
+def test_report_does_not_load_what_it_does_not_need(history, tmp_path: Path) -> None:  # noqa: ANN001
     import os
     import subprocess
     import sys
