@@ -392,7 +392,7 @@ def test_report_does_not_load_what_it_does_not_need(history, tmp_path: Path) -> 
         "except SystemExit:\n"
         "    pass\n"
         "print(sorted(m for m in ('jinja2', 'icalendar', 'genanki', 'torch', 'alembic', "
-        "'apscheduler') if m in sys.modules), file=sys.stderr)\n"
+        "'apscheduler', 'fsrs') if m in sys.modules), file=sys.stderr)\n"
     )
     env = {**os.environ, "TRACKER_NOW": NOW}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

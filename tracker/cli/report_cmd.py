@@ -107,6 +107,7 @@ def report(
         lang=lang,
         day=day,
         sessions_per_week=store.settings.sessions_per_week,
+        review_log=what == "reviews",
     )
     if fmt == "md":
         from tracker.render.report_md import render_markdown as render

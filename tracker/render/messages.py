@@ -59,7 +59,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "reviews": "Reviews",
         "reviews.due_today": "Due today",
         "reviews.total": "Reviews logged",
-        "reviews.retrievability": "Average recall probability now",
         "retention": "True retention",
         "retention.note": "Counted as Anki counts them: the first review of a card on a day "
         "after its first; Again fails, the rest pass; mature from 21 days.",
@@ -188,7 +187,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "reviews": "복습",
         "reviews.due_today": "오늘 복습할 카드",
         "reviews.total": "기록된 복습",
-        "reviews.retrievability": "현재 평균 기억 확률",
         "retention": "실제 기억률",
         "retention.note": "Anki와 같은 방식: 카드의 첫 복습 이후, 하루의 첫 복습만 셉니다. "
         "'다시'는 실패, 나머지는 성공이며 간격 21일부터 성숙 카드입니다.",

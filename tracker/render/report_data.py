@@ -59,12 +59,15 @@ def render_sessions_csv(doc: ReportDocument) -> bytes:
 
 
 def render_reviews_csv(doc: ReportDocument) -> bytes:
+    """Needs a document built with ``review_log=True`` (the ratings' instants)."""
+    if doc.data.review_log is None:
+        raise ValueError("the review-log CSV needs build_report(..., review_log=True)")
     cards = {c.id: c for c in doc.data.cards}
     depths = {x.id: x.depth for x in doc.data.lessons}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REVIEW_COLUMNS)
-    for r in sorted(doc.data.reviews, key=lambda r: (r.reviewed_at, r.card)):
+    for r in doc.data.review_log:  # in time order
         card = cards.get(r.card)
         lesson = card.lesson if card else ""
         writer.writerow(

@@ -116,8 +116,6 @@ def render_markdown(doc: ReportDocument) -> bytes:
     if r.due_today is not None:
         lines.append(f"- **{t('reviews.due_today')}**: {r.due_today}")
     lines.append(f"- **{t('reviews.total')}**: {r.total_reviews}")
-    if r.average_retrievability is not None:
-        lines.append(f"- **{t('reviews.retrievability')}**: {_percent(r.average_retrievability)}")
     lines += [
         "",
         f"### {t('retention')}",

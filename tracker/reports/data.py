@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker.clock import Clock
@@ -38,6 +38,7 @@ from tracker.reports.facts import (
     LessonInfo,
     ProgressFact,
     ReviewFact,
+    ReviewLogFact,
     SessionFact,
 )
 
@@ -64,9 +65,9 @@ class ReportData:
     sessions: tuple[SessionFact, ...]  # oldest first
     progress: tuple[ProgressFact, ...]
     reviews: tuple[ReviewFact, ...]  # by card, then time
+    review_log: tuple[ReviewLogFact, ...] | None  # with instants, only when asked for
     cards: tuple[CardFact, ...]
     checkins: tuple[date, ...]
-    parameters: tuple[float, ...] | None  # fitted FSRS parameters, None for the defaults
 
     def concept(self, concept_id: str) -> ConceptInfo | None:
         return next((c for c in self.concepts if c.id == concept_id), None)
@@ -90,9 +91,17 @@ def category_titles(root: Path | None = None) -> dict[str, str]:
 
 
 def load_report_data(
-    session: Session, *, learner_id: int, clock: Clock, through: date | None = None
+    session: Session,
+    *,
+    learner_id: int,
+    clock: Clock,
+    through: date | None = None,
+    review_log: bool = False,
 ) -> ReportData:
-    """Every fact a report needs for ``learner_id``, up to the end of learner-day ``through``."""
+    """Every fact a report needs for ``learner_id``, up to the end of learner-day ``through``.
+
+    ``review_log`` also reads every rating's instant (for the review-log CSV).
+    """
     concept, lesson = Concept.__table__.c, Lesson.__table__.c
     concepts = tuple(
         ConceptInfo(*row)
@@ -144,15 +153,31 @@ def load_report_data(
             progress.append(ProgressFact(lesson_id, concept_id, depth, day))
 
     log = ReviewLog.__table__.c
-    query = select(log.card_id, log.rating, log.reviewed_at, log.local_date).where(
+    # The day as stored text, parsed once per distinct day: a five-year ledger has about
+    # 100,000 rows but fewer than 2,000 days (PostgreSQL hands back dates already).
+    query = select(log.card_id, log.rating, type_coerce(log.local_date, String)).where(
         log.learner_id == learner_id
     )
     if through is not None:
         query = query.where(log.local_date <= through)
-    make = ReviewFact._make
+    days: dict[object, date] = {}
     reviews = tuple(
-        make(row) for row in session.execute(query.order_by(log.card_id, log.reviewed_at))
+        ReviewFact(card, rating, day if type(day) is date else days.get(day) or _day(days, day))
+        for card, rating, day in session.execute(
+            query.order_by(log.card_id, log.reviewed_at, log.id)
+        )
     )
+    log_rows = None
+    if review_log:
+        query = select(log.card_id, log.rating, log.reviewed_at, log.local_date).where(
+            log.learner_id == learner_id
+        )
+        if through is not None:
+            query = query.where(log.local_date <= through)
+        log_rows = tuple(
+            ReviewLogFact._make(row)
+            for row in session.execute(query.order_by(log.reviewed_at, log.card_id, log.id))
+        )
 
     card = ReviewCard.__table__.c
     cards = tuple(
@@ -192,18 +217,12 @@ def load_report_data(
         sessions=sessions,
         progress=tuple(progress),
         reviews=reviews,
+        review_log=log_rows,
         cards=cards,
         checkins=checkins,
-        parameters=_parameters(session, learner_id=learner_id, cards=cards),
     )
 
 
-def _parameters(
-    session: Session, *, learner_id: int, cards: tuple[CardFact, ...]
-) -> tuple[float, ...] | None:
-    """Fitted FSRS parameters; read (and fsrs imported) only when a card has a memory state."""
-    if not any(c.stability is not None for c in cards):
-        return None
-    from tracker.scheduling import load_parameters
-
-    return load_parameters(session, learner_id=learner_id)
+def _day(cache: dict[object, date], text: object) -> date:
+    cache[text] = value = date.fromisoformat(str(text))
+    return value

@@ -10,7 +10,7 @@ ARCHITECTURE.md, with more keys beside the promised ones.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -64,7 +64,6 @@ class ReviewReport:
     forecast: rs.Forecast | None  # None for a past --date: cards are known as they are now
     reviews_per_day: tuple[tuple[date, int], ...]
     retention_over_time: tuple[rs.RetentionDay, ...]
-    average_retrievability: float | None
     total_reviews: int
 
 
@@ -169,7 +168,6 @@ class ReportDocument:
                     }
                     for r in reviews.retention_over_time
                 ],
-                "average_retrievability": reviews.average_retrievability,
                 "total_reviews": reviews.total_reviews,
             },
             "study_calendar": [
@@ -225,25 +223,26 @@ def report_day(clock: Clock, now: datetime, day: date | None) -> date:
     return day
 
 
-def study_calendar(data: ReportData, *, end: date, days: int = CALENDAR_DAYS) -> list[DayActivity]:
+def study_calendar(
+    data: ReportData, reviews: Mapping[date, int], *, end: date, days: int = CALENDAR_DAYS
+) -> list[DayActivity]:
     """``days`` learner-days ending with ``end`` (date arithmetic, not seconds)."""
     start = end - timedelta(days=days - 1)
     lessons: dict[date, list[str]] = {}
     for s in data.sessions:
         if s.kind in SESSION_KINDS and start <= s.local_date <= end:
             lessons.setdefault(s.local_date, []).append(s.lesson or s.concept)
-    reviews = Counter(r.local_date for r in data.reviews if start <= r.local_date <= end)
     checkins = {d for d in data.checkins if start <= d <= end}
     return [
-        DayActivity(day, tuple(lessons.get(day, ())), reviews[day], day in checkins)
+        DayActivity(day, tuple(lessons.get(day, ())), reviews.get(day, 0), day in checkins)
         for day in (start + timedelta(days=i) for i in range(days))
     ]
 
 
-def active_days(data: ReportData) -> set[date]:
+def active_days(data: ReportData, reviews: Mapping[date, int]) -> set[date]:
     """Learner-days with a study session, a review or a check-in."""
     days = {s.local_date for s in data.sessions if s.kind in SESSION_KINDS}
-    days.update(r.local_date for r in data.reviews)
+    days.update(reviews)
     days.update(data.checkins)
     return days
 
@@ -261,6 +260,7 @@ def compose_report(
     sessions: list[SessionFact] = ind.counted_sessions(data.sessions)
     depths = ind.concept_depths(data.progress)
     classified = rs.classify_reviews(data.reviews)
+    per_day = rs.review_days(data.reviews)
     today = clock.local_day(now)
     is_today = day == today
     forecast = (
@@ -273,7 +273,7 @@ def compose_report(
         forecast=forecast,
         reviews_per_day=tuple(
             rs.reviews_per_day(
-                (r.local_date for r in data.reviews),
+                per_day,
                 start=day - timedelta(days=REVIEWS_PER_DAY_DAYS - 1),
                 end=day,
             )
@@ -283,16 +283,9 @@ def compose_report(
                 classified, start=day - timedelta(days=RETENTION_DAYS - 1), end=day
             )
         ),
-        average_retrievability=rs.average_retrievability(
-            ((c.stability, c.last_review) for c in data.cards if not c.suspended),
-            now=min(now, until),
-            parameters=data.parameters,
-        )
-        if is_today
-        else None,
         total_reviews=len(data.reviews),
     )
-    active = active_days(data)
+    active = active_days(data, per_day)
     return ReportDocument(
         generated_at=now,
         date=day,
@@ -314,7 +307,7 @@ def compose_report(
             today=day,
         ),
         reviews=reviews,
-        calendar=tuple(study_calendar(data, end=day)),
+        calendar=tuple(study_calendar(data, per_day, end=day)),
         data=data,
     )
 
@@ -328,12 +321,18 @@ def build_report(
     lang: str = "en",
     day: date | None = None,
     sessions_per_week: int = 3,
+    review_log: bool = False,
 ) -> ReportDocument:
-    """The report of ``learner_id`` for learner-day ``day`` (default: today), from one read."""
+    """The report of ``learner_id`` for learner-day ``day`` (default: today), from one read.
+
+    ``review_log`` also loads every rating's instant, for the review-log CSV.
+    """
     check_lang(lang)
     day = report_day(clock, now, day)
     with reading(source) as session:
-        data = load_report_data(session, learner_id=learner_id, clock=clock, through=day)
+        data = load_report_data(
+            session, learner_id=learner_id, clock=clock, through=day, review_log=review_log
+        )
     return compose_report(
         data, day=day, now=now, clock=clock, lang=lang, sessions_per_week=sessions_per_week
     )

@@ -30,7 +30,7 @@ the ledger and the cards. The rules follow Anki's Rust statistics
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -74,22 +74,36 @@ class ClassifiedReview(NamedTuple):
 
 
 def classify_reviews(reviews: Iterable[ReviewFact]) -> list[ClassifiedReview]:
-    """Each rating with its kind and the interval before it, in card then time order."""
+    """Each rating with its kind and the interval before it.
+
+    ``reviews`` must be in card order, each card's ratings in time order (the
+    loader's ORDER BY): sorting 100,000 ratings again here would cost more
+    than classifying them.
+    """
     result: list[ClassifiedReview] = []
+    append = result.append
     previous_card: int | None = None
     previous_day: date | None = None
-    for card, rating, _at, day in sorted(reviews, key=lambda r: (r.card, r.reviewed_at)):
+    for card, rating, day in reviews:
         if rating not in (1, 2, 3, 4):
             raise ValueError(f"rating {rating!r} is not 1-4")
         if card != previous_card or previous_day is None:
-            kind, interval = LEARN, 0
+            append(ClassifiedReview(card, day, rating, LEARN, 0))
         elif day == previous_day:
-            kind, interval = SAME_DAY, 0
+            append(ClassifiedReview(card, day, rating, SAME_DAY, 0))
         else:
-            kind, interval = REVIEW, (day - previous_day).days
-        result.append(ClassifiedReview(card, day, rating, kind, interval))
+            append(ClassifiedReview(card, day, rating, REVIEW, (day - previous_day).days))
         previous_card, previous_day = card, day
     return result
+
+
+def _counted_by_day(reviews: Iterable[ClassifiedReview]) -> Counter[tuple[date, bool, bool]]:
+    """Counted reviews per (learner-day, mature, passed): one cheap pass over the ratings."""
+    buckets: Counter[tuple[date, bool, bool]] = Counter()
+    for _card, day, rating, kind, interval in reviews:
+        if kind == REVIEW:
+            buckets[(day, interval >= MATURE_DAYS, rating != AGAIN)] += 1
+    return buckets
 
 
 @dataclass
@@ -99,16 +113,16 @@ class RetentionCounts:
     mature_passed: int = 0
     mature_failed: int = 0
 
-    def add(self, review: ClassifiedReview) -> None:
-        if review.mature:
-            if review.passed:
-                self.mature_passed += 1
+    def add(self, *, mature: bool, passed: bool, n: int = 1) -> None:
+        if mature:
+            if passed:
+                self.mature_passed += n
             else:
-                self.mature_failed += 1
-        elif review.passed:
-            self.young_passed += 1
+                self.mature_failed += n
+        elif passed:
+            self.young_passed += n
         else:
-            self.young_failed += 1
+            self.young_failed += n
 
     @property
     def reviews(self) -> int:
@@ -134,15 +148,13 @@ def _share(part: int, whole: int) -> float | None:
 def true_retention(reviews: Iterable[ClassifiedReview], today: date) -> dict[str, RetentionCounts]:
     """Young / mature passes and fails of counted reviews, per window (see WINDOWS)."""
     windows = {name: RetentionCounts() for name, _, _ in WINDOWS}
-    for review in reviews:
-        if not review.counts:
-            continue
-        back = (today - review.local_date).days
+    for (day, mature, passed), n in _counted_by_day(reviews).items():
+        back = (today - day).days
         if back < 0:
             continue
         for name, first, last in WINDOWS:
             if first <= back and (last is None or back <= last):
-                windows[name].add(review)
+                windows[name].add(mature=mature, passed=passed, n=n)
     return windows
 
 
@@ -195,13 +207,23 @@ def due_count(cards: Iterable[CardFact], *, until: datetime) -> int:
     return sum(1 for c in cards if not c.suspended and c.due < until)
 
 
-def reviews_per_day(days: Iterable[date], *, start: date, end: date) -> list[tuple[date, int]]:
-    """Ratings on each learner-day from ``start`` to ``end`` inclusive, zeros included."""
+def reviews_per_day(
+    counts: Mapping[date, int], *, start: date, end: date
+) -> list[tuple[date, int]]:
+    """Ratings on each learner-day from ``start`` to ``end`` inclusive, zeros included.
+
+    ``counts`` is ratings per learner-day (``review_days``), counted once per report.
+    """
     if end < start:
         raise ValueError("end is before start")
-    counts = Counter(days)
     span = (end - start).days + 1
-    return [(start + timedelta(days=i), counts[start + timedelta(days=i)]) for i in range(span)]
+    days = (start + timedelta(days=i) for i in range(span))
+    return [(day, counts.get(day, 0)) for day in days]
+
+
+def review_days(reviews: Iterable[ReviewFact]) -> Counter[date]:
+    """Ratings per learner-day."""
+    return Counter(day for _card, _rating, day in reviews)
 
 
 class RetentionDay(NamedTuple):
@@ -223,10 +245,10 @@ def retention_over_time(
         raise ValueError("end is before start")
     totals: Counter[date] = Counter()
     passes: Counter[date] = Counter()
-    for review in reviews:
-        if review.counts:
-            totals[review.local_date] += 1
-            passes[review.local_date] += review.passed
+    for (day, _mature, passed), n in _counted_by_day(reviews).items():
+        totals[day] += n
+        if passed:
+            passes[day] += n
     result = []
     for i in range((end - start).days + 1):
         day = start + timedelta(days=i)
@@ -235,33 +257,3 @@ def retention_over_time(
         average = sum(passes[d] for d in span) / in_window if in_window else None
         result.append(RetentionDay(day, totals[day], passes[day], average))
     return result
-
-
-def average_retrievability(
-    cards: Iterable[tuple[float | None, datetime | None]],
-    *,
-    now: datetime,
-    parameters: Sequence[float] | None = None,
-) -> float | None:
-    """Mean fsrs retrievability at ``now`` of (stability, last_review) pairs.
-
-    Cards never reviewed (no stability) are left out; None when none is left.
-    fsrs is imported here only, so the rest of the report never loads it.
-    """
-    pairs = [(s, last) for s, last in cards if s is not None and last is not None]
-    if not pairs:
-        return None
-    from fsrs import Card, Scheduler, State
-    from fsrs.scheduler import DEFAULT_PARAMETERS
-
-    from tracker.scheduling import as_utc
-
-    scheduler = Scheduler(parameters=parameters or DEFAULT_PARAMETERS, enable_fuzzing=False)
-    at = as_utc(now)
-    values = [
-        scheduler.get_card_retrievability(
-            Card(card_id=0, state=State.Review, stability=s, last_review=as_utc(last), due=at), at
-        )
-        for s, last in pairs
-    ]
-    return sum(values) / len(values)
