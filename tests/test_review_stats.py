@@ -42,7 +42,7 @@ def test_classify_first_review_same_day_repeats_and_intervals() -> None:
         (2, "review", 1, True, False),
     ]
     with pytest.raises(ValueError, match="not 1-4"):
-        rs.classify_reviews([review(1, TODAY, 5)])
+        list(rs.classify_reviews([review(1, TODAY, 5)]))
 
 
 def test_true_retention_windows_young_mature_and_button_one_fails() -> None:
@@ -62,7 +62,7 @@ def test_true_retention_windows_young_mature_and_button_one_fails() -> None:
     ):
         day = back(days_ago)
         logs += [review(card, day - timedelta(days=interval), 3), review(card, day, rating)]
-    windows = rs.true_retention(rs.classify_reviews(logs), TODAY)
+    windows = rs.true_retention(rs.counted_by_day(rs.classify_reviews(logs)), TODAY)
     counts = {
         name: (w.young_passed, w.young_failed, w.mature_passed, w.mature_failed)
         for name, w in windows.items()
@@ -150,7 +150,8 @@ def test_retention_over_time_with_a_weighted_seven_day_average() -> None:
     for card, (days_ago, rating) in enumerate([(9, 1), (3, 3), (3, 3), (3, 1), (0, 1)], start=1):
         day = back(days_ago)
         logs += [review(card, day - timedelta(days=3), 3), review(card, day, rating)]
-    series = rs.retention_over_time(rs.classify_reviews(logs), start=back(4), end=TODAY)
+    counted = rs.counted_by_day(rs.classify_reviews(logs))
+    series = rs.retention_over_time(counted, start=back(4), end=TODAY)
     assert [(d.date, d.reviews, d.passed) for d in series] == [
         (back(4), 0, 0),
         (back(3), 3, 2),
@@ -164,4 +165,4 @@ def test_retention_over_time_with_a_weighted_seven_day_average() -> None:
     assert series[0].average == 0.0
     assert series[-1].average == pytest.approx(2 / 4)
     with pytest.raises(ValueError):
-        rs.retention_over_time([], start=TODAY, end=back(1))
+        rs.retention_over_time(rs.counted_by_day([]), start=TODAY, end=back(1))

@@ -163,9 +163,10 @@ def load_report_data(
     days: dict[object, date] = {}
     reviews = tuple(
         ReviewFact(card, rating, day if type(day) is date else days.get(day) or _day(days, day))
+        # .all() fetches in one call; iterating the result would fetch row by row.
         for card, rating, day in session.execute(
             query.order_by(log.card_id, log.reviewed_at, log.id)
-        )
+        ).all()
     )
     log_rows = None
     if review_log:

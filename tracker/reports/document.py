@@ -259,7 +259,7 @@ def compose_report(
     """The report for learner-day ``day`` from facts already read (pure but for fsrs)."""
     sessions: list[SessionFact] = ind.counted_sessions(data.sessions)
     depths = ind.concept_depths(data.progress)
-    classified = rs.classify_reviews(data.reviews)
+    counted = rs.counted_by_day(rs.classify_reviews(data.reviews))
     per_day = rs.review_days(data.reviews)
     today = clock.local_day(now)
     is_today = day == today
@@ -269,7 +269,7 @@ def compose_report(
     until = clock.day_end(day)
     reviews = ReviewReport(
         due_today=rs.due_count(data.cards, until=until) if is_today else None,
-        retention=rs.true_retention(classified, day),
+        retention=rs.true_retention(counted, day),
         forecast=forecast,
         reviews_per_day=tuple(
             rs.reviews_per_day(
@@ -279,9 +279,7 @@ def compose_report(
             )
         ),
         retention_over_time=tuple(
-            rs.retention_over_time(
-                classified, start=day - timedelta(days=RETENTION_DAYS - 1), end=day
-            )
+            rs.retention_over_time(counted, start=day - timedelta(days=RETENTION_DAYS - 1), end=day)
         ),
         total_reviews=len(data.reviews),
     )

@@ -30,7 +30,7 @@ the ledger and the cards. The rules follow Anki's Rust statistics
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -73,32 +73,36 @@ class ClassifiedReview(NamedTuple):
         return self.rating != AGAIN
 
 
-def classify_reviews(reviews: Iterable[ReviewFact]) -> list[ClassifiedReview]:
-    """Each rating with its kind and the interval before it.
+def classify_reviews(reviews: Iterable[ReviewFact]) -> Iterator[ClassifiedReview]:
+    """Each rating with its kind and the interval before it, one at a time.
 
     ``reviews`` must be in card order, each card's ratings in time order (the
     loader's ORDER BY): sorting 100,000 ratings again here would cost more
     than classifying them.
     """
-    result: list[ClassifiedReview] = []
-    append = result.append
     previous_card: int | None = None
     previous_day: date | None = None
     for card, rating, day in reviews:
         if rating not in (1, 2, 3, 4):
             raise ValueError(f"rating {rating!r} is not 1-4")
         if card != previous_card or previous_day is None:
-            append(ClassifiedReview(card, day, rating, LEARN, 0))
+            yield ClassifiedReview(card, day, rating, LEARN, 0)
         elif day == previous_day:
-            append(ClassifiedReview(card, day, rating, SAME_DAY, 0))
+            yield ClassifiedReview(card, day, rating, SAME_DAY, 0)
         else:
-            append(ClassifiedReview(card, day, rating, REVIEW, (day - previous_day).days))
+            yield ClassifiedReview(card, day, rating, REVIEW, (day - previous_day).days)
         previous_card, previous_day = card, day
-    return result
 
 
-def _counted_by_day(reviews: Iterable[ClassifiedReview]) -> Counter[tuple[date, bool, bool]]:
-    """Counted reviews per (learner-day, mature, passed): one cheap pass over the ratings."""
+Counted = Counter[tuple[date, bool, bool]]  # (learner-day, mature, passed) -> reviews
+
+
+def counted_by_day(reviews: Iterable[ClassifiedReview]) -> Counted:
+    """Reviews that count for true retention, per learner-day, maturity and outcome.
+
+    The true-retention windows and the retention line both start from this one
+    pass over the ledger.
+    """
     buckets: Counter[tuple[date, bool, bool]] = Counter()
     for _card, day, rating, kind, interval in reviews:
         if kind == REVIEW:
@@ -145,10 +149,10 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def true_retention(reviews: Iterable[ClassifiedReview], today: date) -> dict[str, RetentionCounts]:
+def true_retention(counted: Counted, today: date) -> dict[str, RetentionCounts]:
     """Young / mature passes and fails of counted reviews, per window (see WINDOWS)."""
     windows = {name: RetentionCounts() for name, _, _ in WINDOWS}
-    for (day, mature, passed), n in _counted_by_day(reviews).items():
+    for (day, mature, passed), n in counted.items():
         back = (today - day).days
         if back < 0:
             continue
@@ -238,14 +242,14 @@ class RetentionDay(NamedTuple):
 
 
 def retention_over_time(
-    reviews: Iterable[ClassifiedReview], *, start: date, end: date, window: int = 7
+    counted: Counted, *, start: date, end: date, window: int = 7
 ) -> list[RetentionDay]:
     """Daily true retention from ``start`` to ``end`` and its trailing ``window``-day average."""
     if end < start:
         raise ValueError("end is before start")
     totals: Counter[date] = Counter()
     passes: Counter[date] = Counter()
-    for (day, _mature, passed), n in _counted_by_day(reviews).items():
+    for (day, _mature, passed), n in counted.items():
         totals[day] += n
         if passed:
             passes[day] += n
