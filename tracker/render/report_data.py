@@ -12,7 +12,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from tracker.reports.document import ReportDocument
+from tracker.reports.document import ReportDocument, ReviewLogDocument
 
 RATINGS = ("again", "hard", "good", "easy")
 SESSION_COLUMNS = ("date", "concept", "depth", "lesson", "kind", "completed_at")
@@ -58,16 +58,13 @@ def render_sessions_csv(doc: ReportDocument) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def render_reviews_csv(doc: ReportDocument) -> bytes:
-    """Needs a document built with ``review_log=True`` (the ratings' instants)."""
-    if doc.data.review_log is None:
-        raise ValueError("the review-log CSV needs build_report(..., review_log=True)")
-    cards = {c.id: c for c in doc.data.cards}
-    depths = {x.id: x.depth for x in doc.data.lessons}
+def render_reviews_csv(doc: ReviewLogDocument) -> bytes:
+    cards = {c.id: c for c in doc.cards}
+    depths = {x.id: x.depth for x in doc.lessons}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REVIEW_COLUMNS)
-    for r in doc.data.review_log:  # in time order
+    for r in doc.reviews:  # in time order
         card = cards.get(r.card)
         lesson = card.lesson if card else ""
         writer.writerow(

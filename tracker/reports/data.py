@@ -65,7 +65,6 @@ class ReportData:
     sessions: tuple[SessionFact, ...]  # oldest first
     progress: tuple[ProgressFact, ...]
     reviews: tuple[ReviewFact, ...]  # by card, then time
-    review_log: tuple[ReviewLogFact, ...] | None  # with instants, only when asked for
     cards: tuple[CardFact, ...]
     checkins: tuple[date, ...]
 
@@ -91,18 +90,10 @@ def category_titles(root: Path | None = None) -> dict[str, str]:
 
 
 def load_report_data(
-    session: Session,
-    *,
-    learner_id: int,
-    clock: Clock,
-    through: date | None = None,
-    review_log: bool = False,
+    session: Session, *, learner_id: int, clock: Clock, through: date | None = None
 ) -> ReportData:
-    """Every fact a report needs for ``learner_id``, up to the end of learner-day ``through``.
-
-    ``review_log`` also reads every rating's instant (for the review-log CSV).
-    """
-    concept, lesson = Concept.__table__.c, Lesson.__table__.c
+    """Every fact a report needs for ``learner_id``, up to the end of learner-day ``through``."""
+    concept = Concept.__table__.c
     concepts = tuple(
         ConceptInfo(*row)
         for row in session.execute(
@@ -117,14 +108,7 @@ def load_report_data(
     used = list(dict.fromkeys(c.category for c in concepts))
     order = [c for c in titles if c in used] + [c for c in used if c not in titles]
     categories = tuple(CategoryInfo(c, titles.get(c, c.replace("-", " ").title())) for c in order)
-    lessons = tuple(
-        LessonInfo(*row)
-        for row in session.execute(
-            select(lesson.id, lesson.concept_id, lesson.depth, lesson.title, lesson.has_exercise)
-            .where(lesson.retired.is_(False))
-            .order_by(lesson.position, lesson.id)
-        )
-    )
+    lessons = load_lessons(session)
 
     study = StudySession.__table__.c
     query = select(
@@ -168,38 +152,7 @@ def load_report_data(
             query.order_by(log.card_id, log.reviewed_at, log.id)
         ).all()
     )
-    log_rows = None
-    if review_log:
-        query = select(log.card_id, log.rating, log.reviewed_at, log.local_date).where(
-            log.learner_id == learner_id
-        )
-        if through is not None:
-            query = query.where(log.local_date <= through)
-        log_rows = tuple(
-            ReviewLogFact._make(row)
-            for row in session.execute(query.order_by(log.reviewed_at, log.card_id, log.id))
-        )
-
-    card = ReviewCard.__table__.c
-    cards = tuple(
-        CardFact._make(row)
-        for row in session.execute(
-            select(
-                card.id,
-                card.lesson_id,
-                card.concept_id,
-                card.kind,
-                card.question_index,
-                card.due,
-                card.last_review,
-                card.reps,
-                card.suspended,
-                card.stability,
-            )
-            .where(card.learner_id == learner_id)
-            .order_by(card.id)
-        )
-    )
+    cards = load_cards(session, learner_id=learner_id)
 
     checkin = Checkin.__table__.c
     query = select(checkin.local_date).where(checkin.learner_id == learner_id)
@@ -218,7 +171,6 @@ def load_report_data(
         sessions=sessions,
         progress=tuple(progress),
         reviews=reviews,
-        review_log=log_rows,
         cards=cards,
         checkins=checkins,
     )
@@ -227,3 +179,52 @@ def load_report_data(
 def _day(cache: dict[object, date], text: object) -> date:
     cache[text] = value = date.fromisoformat(str(text))
     return value
+
+
+def load_cards(session: Session, *, learner_id: int) -> tuple[CardFact, ...]:
+    card = ReviewCard.__table__.c
+    return tuple(
+        CardFact._make(row)
+        for row in session.execute(
+            select(
+                card.id,
+                card.lesson_id,
+                card.concept_id,
+                card.kind,
+                card.question_index,
+                card.due,
+                card.last_review,
+                card.reps,
+                card.suspended,
+                card.stability,
+            )
+            .where(card.learner_id == learner_id)
+            .order_by(card.id)
+        ).all()
+    )
+
+
+def load_review_log(
+    session: Session, *, learner_id: int, through: date | None = None
+) -> tuple[ReviewLogFact, ...]:
+    """Every rating with its instant, in time order (the review-log CSV)."""
+    log = ReviewLog.__table__.c
+    query = select(log.card_id, log.rating, log.reviewed_at, log.local_date).where(
+        log.learner_id == learner_id
+    )
+    if through is not None:
+        query = query.where(log.local_date <= through)
+    rows = session.execute(query.order_by(log.reviewed_at, log.card_id, log.id)).all()
+    return tuple(ReviewLogFact._make(row) for row in rows)
+
+
+def load_lessons(session: Session) -> tuple[LessonInfo, ...]:
+    lesson = Lesson.__table__.c
+    return tuple(
+        LessonInfo(*row)
+        for row in session.execute(
+            select(lesson.id, lesson.concept_id, lesson.depth, lesson.title, lesson.has_exercise)
+            .where(lesson.retired.is_(False))
+            .order_by(lesson.position, lesson.id)
+        )
+    )

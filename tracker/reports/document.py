@@ -21,8 +21,21 @@ from tracker.clock import Clock
 from tracker.errors import UsageError
 from tracker.reports import indicators as ind
 from tracker.reports import review_stats as rs
-from tracker.reports.data import ReportData, load_report_data, reading
-from tracker.reports.facts import SESSION_KINDS, SessionFact
+from tracker.reports.data import (
+    ReportData,
+    load_cards,
+    load_lessons,
+    load_report_data,
+    load_review_log,
+    reading,
+)
+from tracker.reports.facts import (
+    SESSION_KINDS,
+    CardFact,
+    LessonInfo,
+    ReviewLogFact,
+    SessionFact,
+)
 
 if TYPE_CHECKING:
     from tracker.store import Store
@@ -319,18 +332,41 @@ def build_report(
     lang: str = "en",
     day: date | None = None,
     sessions_per_week: int = 3,
-    review_log: bool = False,
 ) -> ReportDocument:
-    """The report of ``learner_id`` for learner-day ``day`` (default: today), from one read.
-
-    ``review_log`` also loads every rating's instant, for the review-log CSV.
-    """
+    """The report of ``learner_id`` for learner-day ``day`` (default: today), from one read."""
     check_lang(lang)
     day = report_day(clock, now, day)
     with reading(source) as session:
-        data = load_report_data(
-            session, learner_id=learner_id, clock=clock, through=day, review_log=review_log
-        )
+        data = load_report_data(session, learner_id=learner_id, clock=clock, through=day)
     return compose_report(
         data, day=day, now=now, clock=clock, lang=lang, sessions_per_week=sessions_per_week
     )
+
+
+@dataclass(frozen=True)
+class ReviewLogDocument:
+    """Every rating up to a learner-day, with what each card is (the review-log CSV)."""
+
+    date: date
+    reviews: tuple[ReviewLogFact, ...]  # in time order
+    cards: tuple[CardFact, ...]
+    lessons: tuple[LessonInfo, ...]
+
+
+def build_review_log(
+    source: Store | Session,
+    *,
+    learner_id: int,
+    now: datetime,
+    clock: Clock,
+    day: date | None = None,
+) -> ReviewLogDocument:
+    """The review log up to the end of learner-day ``day`` (default today)."""
+    day = report_day(clock, now, day)
+    with reading(source) as session:
+        return ReviewLogDocument(
+            date=day,
+            reviews=load_review_log(session, learner_id=learner_id, through=day),
+            cards=load_cards(session, learner_id=learner_id),
+            lessons=load_lessons(session),
+        )
