@@ -59,25 +59,22 @@ def render_sessions_csv(doc: ReportDocument) -> bytes:
 
 
 def render_reviews_csv(doc: ReviewLogDocument) -> bytes:
-    cards = {c.id: c for c in doc.cards}
     depths = {x.id: x.depth for x in doc.lessons}
+    about = {c.id: (c.concept, c.lesson, depths.get(c.lesson, ""), c.kind) for c in doc.cards}
+    unknown = ("", "", "", "")
+    days: dict[date, str] = {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REVIEW_COLUMNS)
-    for r in doc.reviews:  # in time order
-        card = cards.get(r.card)
-        lesson = card.lesson if card else ""
-        writer.writerow(
-            (
-                r.local_date.isoformat(),
-                r.reviewed_at.isoformat(),
-                r.card,
-                card.concept if card else "",
-                lesson,
-                depths.get(lesson, ""),
-                card.kind if card else "",
-                r.rating,
-                RATINGS[r.rating - 1],
-            )
+    writer.writerows(
+        (
+            days.get(r.local_date) or days.setdefault(r.local_date, r.local_date.isoformat()),
+            r.reviewed_at.isoformat(),
+            r.card,
+            *about.get(r.card, unknown),
+            r.rating,
+            RATINGS[r.rating - 1],
         )
+        for r in doc.reviews  # in time order
+    )
     return out.getvalue().encode("utf-8")
