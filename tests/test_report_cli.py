@@ -398,3 +398,35 @@ def test_report_does_not_load_what_it_does_not_need(history, tmp_path: Path) -> 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.stderr.strip().splitlines()[-1] == "[]"
     assert datetime  # imported for the annotations of helpers above
+
+
+def test_post_of_an_imported_day_without_a_lesson(history) -> None:  # noqa: ANN001
+    from tracker.db.models import StudySession
+    from tracker.render.post import render_post
+
+    when = at("2025-11-12T19:00", history)
+    with history.write() as session:
+        session.add(
+            StudySession(
+                learner_id=history.learner_id,
+                lesson_id=None,
+                concept_id="rlhf",
+                depth=1,
+                kind="import",
+                completed_at=when,
+                local_date=date(2025, 11, 12),
+                source="2025-11-12-rlhf.md",
+            )
+        )
+    post = build_post(
+        history,
+        learner_id=history.learner_id,
+        now=at(NOW, history),
+        clock=history.clock,
+        day=date(2025, 11, 12),
+    )
+    text = render_post(post).decode("utf-8")
+    assert post.focus.lesson is None and post.focus.concept_title == "RLHF"
+    assert "\ntitle: 'RLHF'\n" in text and "**RLHF** (Depth 1)" in text
+    assert "## 🧩" not in text and "## 🧪" not in text  # no lesson text, no questions
+    assert "**Sessions Completed**: 6\n" in text  # five before it, this one
