@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,16 @@ def test_wheel_install_runs_init_against_a_temp_database(tmp_path: Path) -> None
         env=env,
     )
     assert len(json.loads(concepts.stdout)) == 16
+    # The report's Jinja2 templates ship inside the package and are found from elsewhere.
+    assert "tracker/render/templates/report.html.j2" in zipfile.ZipFile(wheel).namelist()
+    page = subprocess.run(
+        [str(venv / "bin" / "tracker"), "report", "--format", "html"],
+        capture_output=True,
+        cwd=elsewhere,
+        env=env,
+    )
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.count(b'<svg class="chart"') == 5
     # The installed package carries the lessons' reference code: the sandbox must hide it.
     cheat = tmp_path / "cheat.py"
     cheat.write_text(

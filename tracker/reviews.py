@@ -23,9 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.config import Settings
-from tracker.db.models import Lesson, ReviewCard, ReviewLog
-from tracker.due import due_condition, due_until
+from tracker.db.models import Lesson, ReviewCard
+from tracker.due import due_condition
 from tracker.errors import CardNotFound, InvalidRating
 
 RATINGS = ("again", "hard", "good", "easy")  # position + 1 is the fsrs.Rating value
@@ -162,54 +161,3 @@ def show_card(session: Session, *, learner_id: int, card_id: int) -> DueCard:
     if row is None:
         raise CardNotFound(f"no review card {card_id}; see `tracker due`")
     return _due_card(row, {})
-
-
-def review_summary(
-    session: Session, *, learner_id: int, now: datetime, settings: Settings, days: int = 30
-) -> dict[str, Any]:
-    """The review figures of a report: due today, true retention, load, forecast, recall now."""
-    from datetime import timedelta
-
-    from tracker import review_stats
-    from tracker.scheduling import load_parameters
-
-    clock = settings.clock
-    today = clock.local_day(now)
-    since = today - timedelta(days=days - 1)
-    log = ReviewLog.__table__.c
-    recent = session.execute(
-        select(log.local_date, log.rating).where(
-            log.learner_id == learner_id, log.local_date >= since, log.local_date <= today
-        )
-    ).all()
-    card = ReviewCard.__table__.c
-    cards = session.execute(
-        select(card.due, card.stability, card.last_review).where(
-            card.learner_id == learner_id, card.suspended.is_(False)
-        )
-    ).all()
-    until = due_until(clock, now)
-    pairs = [(d, r) for d, r in recent]
-    return {
-        "due_today": sum(1 for due, _, _ in cards if due < until),
-        "true_retention": review_stats.overall_retention(pairs),
-        "true_retention_by_week": [
-            {"week": p.start, "reviews": p.reviews, "retention": p.retention}
-            for p in review_stats.true_retention(pairs, period="week")
-        ],
-        "reviews_per_day": [
-            {"date": d, "reviews": n}
-            for d, n in review_stats.reviews_per_day([d for d, _ in recent], start=since, end=today)
-        ],
-        "forecast": [
-            {"date": d, "due": n}
-            for d, n in review_stats.due_forecast(
-                [due for due, _, _ in cards], clock=clock, today=today, days=30
-            )
-        ],
-        "average_retrievability": review_stats.average_retrievability(
-            [(s, last) for _, s, last in cards],
-            now=now,
-            parameters=load_parameters(session, learner_id=learner_id),
-        ),
-    }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 PASSED, AVAILABLE, LOCKED = "passed", "available", "locked"
 NOT_STARTED, IN_PROGRESS, MASTERED = "not-started", "in-progress", "mastered"
@@ -80,3 +81,40 @@ def locked_message(
         f"{lesson_id} is locked: it needs {needs}; read it with `tracker lesson show "
         f"{lesson_id}`, or study it anyway with `tracker learn {lesson_id} --force`"
     )
+
+
+@dataclass(frozen=True)
+class Streak:
+    """Consecutive learner-days with activity, counted on dates (never by adding seconds,
+    so a 23- or 25-hour day around a DST change is one day like any other)."""
+
+    current: int  # the run ending today; 0 when today has no activity yet
+    best: int  # the longest run ever
+    missed: int  # days missed between the previous run and the current one
+    alive: int  # the run still unbroken: ending today, else yesterday (today may extend it)
+    last_active: date | None = None
+
+    @property
+    def active_today(self) -> bool:
+        return self.current > 0
+
+
+def streak_of(active_days: Iterable[date], today: date) -> Streak:
+    runs: list[tuple[date, date]] = []
+    for day in sorted({day for day in active_days if day <= today}):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+
+    def length(run: tuple[date, date]) -> int:
+        return (run[1] - run[0]).days + 1
+
+    best = max((length(run) for run in runs), default=0)
+    current = length(runs[-1]) if runs and runs[-1][1] == today else 0
+    alive = current
+    if runs and runs[-1][1] == today - timedelta(days=1):
+        alive = length(runs[-1])
+    missed = (runs[-1][0] - runs[-2][1]).days - 1 if current and len(runs) > 1 else 0
+    last = runs[-1][1] if runs else None
+    return Streak(current=current, best=best, missed=missed, alive=alive, last_active=last)

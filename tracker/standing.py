@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -27,8 +27,8 @@ from tracker.db.models import (
     Progress,
     StudySession,
 )
-from tracker.planner import CourseGraph, LearnerProgress, LessonNode
-from tracker.rules import Requirement
+from tracker.planner import CourseGraph, LearnerProgress, LessonNode, Plan, plan
+from tracker.rules import Requirement, Streak, streak_of  # noqa: F401 - Streak re-exported
 
 MAX_CONNECTIONS = 10
 
@@ -151,34 +151,26 @@ def load_progress(
     )
 
 
-@dataclass(frozen=True)
-class Streak:
-    """Consecutive learner-days with activity, counted on dates (never in seconds)."""
+def load_active_days(session: Session, *, learner_id: int, until: date) -> set[date]:
+    """Learner-days with anything done: a check-in, a session, practice or a review.
 
-    current: int  # the run ending today; 0 when today has no activity yet
-    best: int  # the longest run ever
-    missed: int  # days missed between the previous run and the current one
-    alive: int  # the run a check-in today would extend: ending today, else yesterday
+    The one definition of an active day behind every streak the tracker shows
+    (the check-in, `status`, the reminders, the report).
+    """
+    from sqlalchemy import union
 
+    from tracker.db.models import PracticeAttempt, ReviewLog
 
-def streak_of(active_days: Iterable[date], today: date) -> Streak:
-    runs: list[tuple[date, date]] = []
-    for day in sorted({day for day in active_days if day <= today}):
-        if runs and (day - runs[-1][1]).days == 1:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-
-    def length(run: tuple[date, date]) -> int:
-        return (run[1] - run[0]).days + 1
-
-    best = max((length(run) for run in runs), default=0)
-    current = length(runs[-1]) if runs and runs[-1][1] == today else 0
-    alive = current
-    if runs and runs[-1][1] == today - timedelta(days=1):
-        alive = length(runs[-1])
-    missed = (runs[-1][0] - runs[-2][1]).days - 1 if current and len(runs) > 1 else 0
-    return Streak(current=current, best=best, missed=missed, alive=alive)
+    tables = (Checkin, StudySession, PracticeAttempt, ReviewLog)
+    query = union(
+        *(
+            select(t.__table__.c.local_date).where(
+                t.__table__.c.learner_id == learner_id, t.__table__.c.local_date <= until
+            )
+            for t in tables
+        )
+    )
+    return {row[0] for row in session.execute(query)}
 
 
 def streak_days(active_days: Iterable[date], today: date) -> int:
@@ -291,3 +283,27 @@ def has_passed(session: Session, *, learner_id: int, lesson_id: str) -> bool:
 def passed_lesson_ids(session: Session, *, learner_id: int) -> set[str]:
     progress = Progress.__table__.c
     return set(session.scalars(select(progress.lesson_id).where(progress.learner_id == learner_id)))
+
+
+@dataclass(frozen=True)
+class Standing:
+    graph: CourseGraph
+    progress: LearnerProgress
+    sessions: list[SessionRow]
+    plan: Plan
+
+
+def read_standing(
+    session: Session, *, learner_id: int, clock: Clock, today: date, sessions_per_week: int
+) -> Standing:
+    """The graph, the learner's sessions and progress, and the plan from ``today``."""
+    graph = load_graph(session, main_path=read_main_path())
+    sessions = load_sessions(session, learner_id=learner_id)
+    progress = load_progress(session, learner_id=learner_id, clock=clock, sessions=sessions)
+    # First passes today, oldest first: today's place in the plan is taken by them.
+    studied = [s.lesson for s in reversed(sessions) if s.local_date == today and s.kind != "import"]
+    done = tuple(n for lesson in studied if (n := graph.lesson(lesson or "")) is not None)
+    result = plan(
+        graph, progress, today=today, sessions_per_week=sessions_per_week, done_today=done
+    )
+    return Standing(graph, progress, sessions, result)

@@ -17,25 +17,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker import hints
-from tracker.clock import Clock
 from tracker.curriculum.names import unknown_lesson
 from tracker.db.models import Lesson
 from tracker.due import count_due, due_code_cards, due_until
 from tracker.errors import CurriculumError, LessonLocked, UsageError
-from tracker.planner import CourseGraph, LearnerProgress, LessonNode, Pick, Plan, PlannedSession
-from tracker.planner import plan as plan_sessions
+from tracker.planner import LessonNode, Pick, Plan, PlannedSession
 from tracker.rules import Requirement, depth_label, locked_message, missing_requirements
 from tracker.standing import (
     Connection,
-    SessionRow,
     Streak,
     concept_depths,
     connections,
     has_passed,
-    load_graph,
-    load_progress,
-    load_sessions,
-    read_main_path,
+    load_active_days,
+    read_standing,
     record_checkin,
     streak_of,
 )
@@ -258,30 +253,6 @@ class PlanDocument:
         }
 
 
-@dataclass(frozen=True)
-class Standing:
-    graph: CourseGraph
-    progress: LearnerProgress
-    sessions: list[SessionRow]
-    plan: Plan
-
-
-def read_standing(
-    session: Session, *, learner_id: int, clock: Clock, today: date, sessions_per_week: int
-) -> Standing:
-    """The graph, the learner's sessions and progress, and the plan from ``today``."""
-    graph = load_graph(session, main_path=read_main_path())
-    sessions = load_sessions(session, learner_id=learner_id)
-    progress = load_progress(session, learner_id=learner_id, clock=clock, sessions=sessions)
-    # First passes today, oldest first: today's place in the plan is taken by them.
-    studied = [s.lesson for s in reversed(sessions) if s.local_date == today and s.kind != "import"]
-    done = tuple(n for lesson in studied if (n := graph.lesson(lesson or "")) is not None)
-    result = plan_sessions(
-        graph, progress, today=today, sessions_per_week=sessions_per_week, done_today=done
-    )
-    return Standing(graph, progress, sessions, result)
-
-
 def checkin(store: Store, *, learner_id: int, now: datetime) -> CheckinDocument:
     """Record today's check-in (once per learner-day) and say where the learner stands.
 
@@ -290,12 +261,11 @@ def checkin(store: Store, *, learner_id: int, now: datetime) -> CheckinDocument:
     clock, per_week = store.clock, store.settings.sessions_per_week
     today = clock.local_day(now)
     with store.write() as session:
-        checked_in_at, checkin_days = record_checkin(
-            session, learner_id=learner_id, day=today, now=now
-        )
+        checked_in_at, _days = record_checkin(session, learner_id=learner_id, day=today, now=now)
         standing = read_standing(
             session, learner_id=learner_id, clock=clock, today=today, sessions_per_week=per_week
         )
+        active = load_active_days(session, learner_id=learner_id, until=today)
         until = due_until(clock, now)
         due = count_due(session=session, learner_id=learner_id, until=until, kind="question")
         code = due_code_cards(session=session, learner_id=learner_id, until=until)
@@ -303,7 +273,7 @@ def checkin(store: Store, *, learner_id: int, now: datetime) -> CheckinDocument:
     pick = standing.plan.focus
     return CheckinDocument(
         date=today,
-        streak=streak_of([*checkin_days, *(s.local_date for s in sessions)], today),
+        streak=streak_of(active, today),
         sessions_completed=len(sessions),
         due_reviews=due,
         due_code_cards=tuple(CodeCardDue(card, lesson) for card, lesson in code),
