@@ -548,8 +548,8 @@ def test_rate_code_submission_without_a_code_card_is_none(learner) -> None:  # n
 
 
 def test_due_queries_use_the_learner_due_index(learner) -> None:  # noqa: ANN001
-    """EXPLAIN QUERY PLAN of the exact SQL `due` and the check-in count run."""
-    from tracker.due import count_due
+    """EXPLAIN QUERY PLAN of the exact SQL `due` and the check-in's counts run."""
+    from tracker.course import load_due
     from tracker.reviews import list_due
 
     captured: list[tuple[str, tuple]] = []
@@ -562,9 +562,9 @@ def test_due_queries_use_the_learner_due_index(learner) -> None:  # noqa: ANN001
     until = T0 + timedelta(days=1)
     with learner.read() as session:
         list_due(session, learner_id=learner.learner_id, until=until)
-        count_due(session=session, learner_id=learner.learner_id, until=until)
+        load_due(session, learner_id=learner.learner_id, until=until)
     event.remove(learner.engine, "before_cursor_execute", _capture)
-    assert len(captured) == 2
+    assert len(captured) == 3
     raw = learner.engine.raw_connection()
     try:
         for statement, parameters in captured:

@@ -13,164 +13,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tracker.clock import Clock
+from tracker.course import (  # noqa: F401 - re-exported: the daily reads live in tracker.course
+    SessionRow,
+    load_active_days,
+    load_graph,
+    load_progress,
+    load_sessions,
+    read_main_path,
+)
 from tracker.db.models import (
     Checkin,
-    Concept,
-    Lesson,
-    LessonPrerequisite,
     Progress,
-    StudySession,
 )
 from tracker.planner import CourseGraph, LearnerProgress, LessonNode, Plan, plan
 from tracker.rules import Requirement, Streak, streak_of  # noqa: F401 - Streak re-exported
 
 MAX_CONNECTIONS = 10
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """One study session as the check-in needs it."""
-
-    local_date: date
-    concept: str
-    depth: int
-    lesson: str | None
-    kind: str
-
-
-def read_main_path(root: Path | None = None) -> tuple[str, ...]:
-    """The main path from curriculum.toml: the one fact the DB does not hold.
-
-    The sync has already validated the file, so a file that cannot be read
-    here means no main path rather than an error: the planner still works.
-    """
-    import tomllib
-
-    if root is None:
-        from tracker.resources import lessons_dir
-
-        root = lessons_dir()
-    try:
-        data = tomllib.loads((root / "curriculum.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return ()
-    path = data.get("main_path", [])
-    return tuple(str(item) for item in path) if isinstance(path, list) else ()
-
-
-def load_graph(session: Session, *, main_path: Sequence[str] = ()) -> CourseGraph:
-    """Lessons (not retired) with their prerequisites, in curriculum order: one query."""
-    lesson, concept, needs = (
-        Lesson.__table__.c,
-        Concept.__table__.c,
-        LessonPrerequisite.__table__.c,
-    )
-    rows = session.execute(
-        select(
-            lesson.id,
-            lesson.concept_id,
-            lesson.depth,
-            concept.category,
-            lesson.title,
-            lesson.has_exercise,
-            needs.concept_id,
-            needs.depth,
-        )
-        .join_from(Lesson.__table__, Concept.__table__, concept.id == lesson.concept_id)
-        .outerjoin(LessonPrerequisite.__table__, needs.lesson_id == lesson.id)
-        .where(lesson.retired.is_(False))
-        .order_by(lesson.position, needs.concept_id)
-    )
-    fields: dict[str, tuple[str, int, str, str, bool]] = {}
-    requires: dict[str, list[Requirement]] = {}
-    for lesson_id, concept_id, depth, category, title, exercise, needs, needs_depth in rows:
-        fields.setdefault(lesson_id, (concept_id, depth, category, title, bool(exercise)))
-        wanted = requires.setdefault(lesson_id, [])
-        if needs is not None:
-            wanted.append(Requirement(needs, needs_depth))
-    lessons = tuple(
-        LessonNode(
-            id=lesson_id,
-            concept=concept_id,
-            depth=depth,
-            category=category,
-            requires=tuple(requires[lesson_id]),
-            title=title,
-            has_exercise=exercise,
-        )
-        for lesson_id, (concept_id, depth, category, title, exercise) in fields.items()
-    )
-    return CourseGraph(lessons=lessons, main_path=tuple(i for i in main_path if i in fields))
-
-
-def load_sessions(session: Session, *, learner_id: int) -> list[SessionRow]:
-    """Every study session of the learner, most recent first."""
-    study = StudySession.__table__.c
-    rows = session.execute(
-        select(study.local_date, study.concept_id, study.depth, study.lesson_id, study.kind)
-        .where(study.learner_id == learner_id)
-        .order_by(study.completed_at.desc(), study.id.desc())
-    )
-    return [SessionRow(*row) for row in rows]
-
-
-def load_progress(
-    session: Session, *, learner_id: int, clock: Clock, sessions: Sequence[SessionRow]
-) -> LearnerProgress:
-    """Passed lessons with the learner-day of their first pass, and each concept's depth.
-
-    The day is the one the pass was recorded on (its session's), so a later
-    change of timezone never shows one pass under two dates.
-    """
-    passed: dict[str, date] = {}
-    depths: dict[str, int] = {}
-    progress, study = Progress.__table__.c, StudySession.__table__.c
-    for lesson_id, concept_id, depth, achieved_at, recorded_on in session.execute(
-        select(
-            progress.lesson_id,
-            progress.concept_id,
-            progress.depth,
-            progress.achieved_at,
-            study.local_date,
-        )
-        .outerjoin_from(Progress.__table__, StudySession.__table__, study.id == progress.session_id)
-        .where(progress.learner_id == learner_id)
-    ):
-        passed[lesson_id] = recorded_on or clock.local_day(achieved_at)
-        depths[concept_id] = max(depths.get(concept_id, 0), depth)
-    return LearnerProgress(
-        passed=passed,
-        depths=depths,
-        last_concept=sessions[0].concept if sessions else None,
-    )
-
-
-def load_active_days(session: Session, *, learner_id: int, until: date) -> set[date]:
-    """Learner-days with anything done: a check-in, a session, practice or a review.
-
-    The one definition of an active day behind every streak the tracker shows
-    (the check-in, `status`, the reminders, the report).
-    """
-    from sqlalchemy import union
-
-    from tracker.db.models import PracticeAttempt, ReviewLog
-
-    tables = (Checkin, StudySession, PracticeAttempt, ReviewLog)
-    query = union(
-        *(
-            select(t.__table__.c.local_date).where(
-                t.__table__.c.learner_id == learner_id, t.__table__.c.local_date <= until
-            )
-            for t in tables
-        )
-    )
-    return {row[0] for row in session.execute(query)}
 
 
 def streak_days(active_days: Iterable[date], today: date) -> int:

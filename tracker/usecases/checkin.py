@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker import hints
+from tracker.course import load_due
 from tracker.curriculum.names import unknown_lesson
 from tracker.db.models import Lesson
-from tracker.due import count_due, due_code_cards, due_until
+from tracker.due import due_until
 from tracker.errors import CurriculumError, LessonLocked, UsageError
 from tracker.planner import LessonNode, Pick, Plan, PlannedSession
 from tracker.rules import Requirement, depth_label, locked_message, missing_requirements
@@ -266,18 +267,16 @@ def checkin(store: Store, *, learner_id: int, now: datetime) -> CheckinDocument:
             session, learner_id=learner_id, clock=clock, today=today, sessions_per_week=per_week
         )
         active = load_active_days(session, learner_id=learner_id, until=today)
-        until = due_until(clock, now)
-        due = count_due(session=session, learner_id=learner_id, until=until, kind="question")
-        code = due_code_cards(session=session, learner_id=learner_id, until=until)
+        due_today = load_due(session, learner_id=learner_id, until=due_until(clock, now))
     sessions, progress, graph = standing.sessions, standing.progress, standing.graph
     pick = standing.plan.focus
     return CheckinDocument(
         date=today,
         streak=streak_of(active, today),
         sessions_completed=len(sessions),
-        due_reviews=due,
-        due_code_cards=tuple(CodeCardDue(card, lesson) for card, lesson in code),
-        focus=focus_of(pick, due),
+        due_reviews=due_today.questions,
+        due_code_cards=tuple(CodeCardDue(card, lesson) for card, lesson in due_today.code_cards),
+        focus=focus_of(pick, due_today.questions),
         connections=tuple(connections(pick.lesson, sessions)) if pick else (),
         plan=PlanLists.of(standing.plan),
         done_today=tuple(PlannedItem.of(p) for p in standing.plan.done_today),
