@@ -18,17 +18,17 @@ the console script installs these handlers before anything heavy loads:
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 
 MESSAGE = "Interrupted: nothing more was recorded."
 
 _cleanups: dict[int, Callable[[], None]] = {}
-_lock = threading.RLock()  # re-entrant: the handler may run while the main thread holds it
+_lock = _thread.RLock()  # re-entrant: the handler may run while the main thread holds it
 _next = 0
 _prompting = 0
 _installed = False
@@ -84,10 +84,11 @@ def exit_now(code: int, message: str = MESSAGE) -> None:
 def install() -> None:
     """Take over SIGINT and SIGTERM for this process (the console script's first act)."""
     global _installed
-    if threading.current_thread() is not threading.main_thread():
+    try:
+        signal.signal(signal.SIGINT, _handle)
+        signal.signal(signal.SIGTERM, _handle)
+    except ValueError:  # not the main thread (a test's runner): leave the handlers be
         return
-    signal.signal(signal.SIGINT, _handle)
-    signal.signal(signal.SIGTERM, _handle)
     _installed = True
 
 

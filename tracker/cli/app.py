@@ -45,6 +45,7 @@ from tracker.cli import (  # noqa: E402
     report_cmd,
     review_cmd,
     serve_cmd,
+    status_cmd,
     submit_cmd,
 )
 
@@ -66,6 +67,7 @@ for _command in (
     review_cmd.review,
     review_cmd.optimize,
     serve_cmd.serve,
+    status_cmd.status,
     submit_cmd.submit,
 ):
     cli.add_command(_command)

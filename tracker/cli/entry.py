@@ -17,6 +17,10 @@ def main() -> None:
 
     interrupt.install()  # first: a Ctrl-C from here on exits 130 in one line
     argv = sys.argv[1:]
+    if "status" in argv:
+        code = _status(argv)
+        if code is not None:
+            _exit(code)
     if "submit" in argv:
         from tracker.handoff import RunHere, try_handoff
 
@@ -34,6 +38,38 @@ def main() -> None:
     except SystemExit as exc:
         code = exit_status(exc.code)
     _exit(code)
+
+
+def _status(argv: list[str]) -> int | None:
+    """`tracker status` from the SQLite file alone, or None to run the full command."""
+    db, no_color, rest = None, False, list(argv)
+    while rest and rest[0] != "status":
+        if rest[0] == "--db" and len(rest) > 1:
+            db, rest = rest[1], rest[2:]
+        elif rest[0].startswith("--db="):
+            db, rest = rest[0].removeprefix("--db="), rest[1:]
+        elif rest[0] == "--no-color":
+            no_color, rest = True, rest[1:]
+        else:
+            return None
+    if rest not in (["status"], ["status", "--json"]):
+        return None
+    from tracker.usecases.status import fast_status
+
+    document = fast_status(db)
+    if document is None:
+        return None
+    if rest[-1] == "--json":
+        import json
+
+        sys.stdout.write(json.dumps(document.as_dict(), indent=2) + "\n")
+    else:
+        from tracker.render.status import render_status
+        from tracker.render.style import Style
+
+        sys.stdout.write(render_status(document, Style.for_stream(sys.stdout, no_color=no_color)))
+        sys.stdout.write("\n")
+    return 0
 
 
 def _exit(code: int) -> None:

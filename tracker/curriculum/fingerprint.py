@@ -1,17 +1,17 @@
 """A cheap fingerprint of lessons/, compared on every command to skip the sync.
 
-Its own module so the daily path does not import the loader and its models.
+Its own module so the daily path does not import the loader and its models;
+``fingerprint`` itself is standard library only (`tracker status` uses it).
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from tracker.db.models import Meta
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FINGERPRINT_KEY = "curriculum_fingerprint"
 
@@ -34,6 +34,10 @@ def fingerprint(root: Path) -> str:
 
 
 def stored_fingerprint(session: Session) -> str | None:
+    from sqlalchemy import select
+
+    from tracker.db.models import Meta
+
     meta = Meta.__table__.c  # Core: runs on every command, keep the ORM mappers unconfigured
     return session.scalar(select(meta.value).where(meta.key == FINGERPRINT_KEY))
 

@@ -1,8 +1,7 @@
 """Keep a database's schema at the head revision, cheaply on the daily path.
 
-The stored revision is compared with ``HEAD_REVISION`` in plain SQL; Alembic
-is imported only when an upgrade is due. A test asserts ``REVISIONS`` matches
-the migration scripts, so this constant cannot drift from migrations/.
+The stored revision is compared with ``HEAD_REVISION`` (``tracker.db.revisions``)
+in plain SQL; Alembic is imported only when an upgrade is due.
 """
 
 from __future__ import annotations
@@ -16,10 +15,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from tracker.db.engine import DatabaseLocation, create_engine_for, take_write_lock, writer
+from tracker.db.revisions import HEAD_REVISION, REVISIONS  # noqa: E402, F401 - re-exported
 from tracker.errors import DatabaseUnavailable
-
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
-HEAD_REVISION = REVISIONS[-1]
 
 
 @dataclass(frozen=True)
