@@ -218,8 +218,8 @@ def test_cards_follow_their_questions_when_a_lesson_changes(
 
     import tomli_w
 
-    from tracker.db.models import Lesson
     from tracker.course import load_due
+    from tracker.db.models import Lesson
     from tracker.progress import record_passed_lesson
     from tracker.store import open_store
 
@@ -279,7 +279,10 @@ def test_cards_follow_their_questions_when_a_lesson_changes(
     assert suspended[0] > 0 and suspended[0] == suspended[1]  # kept, but retired with the lesson
     with store.read() as session:
         due = load_due(session, learner_id=store.learner_id, until=store.now())
-    assert (due.questions, due.code_cards) == (3, ())  # transformer-1's three live questions, nothing stale
+    assert (due.questions, due.code_cards) == (
+        3,
+        (),
+    )  # transformer-1's three live questions, nothing stale
     store.close()
 
 
