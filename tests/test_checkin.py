@@ -168,7 +168,7 @@ def test_due_reviews_come_before_new_material(cli_run, monkeypatch: pytest.Monke
     assert [(c["concept"], c["relation"]) for c in doc["connections"]] == []
     screen = cli_run("checkin").stdout
     assert f"Reviews  {questions} reviews due: run `tracker review` first" in screen
-    assert "  then: tracker learn attention-mechanism-1" in screen
+    assert "  after your reviews: tracker learn attention-mechanism-1" in screen
 
 
 def test_due_counts_cards_due_later_today_like_the_due_command(

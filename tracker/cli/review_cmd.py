@@ -16,9 +16,7 @@ RATING_HELP = "again, hard, good, easy (or 1-4)"
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option(
-    "--limit", type=click.IntRange(1, 2**63 - 1), default=None, help="Only the first N cards."
-)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cards.")
 @click.pass_context
 def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     """List review cards due by the end of today (your day boundary), oldest first.

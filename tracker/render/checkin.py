@@ -112,7 +112,8 @@ def render_focus(focus: Focus | None, style: Style = PLAIN, *, done: bool = Fals
         subsequent_indent="    ",
         break_on_hyphens=False,
     )
-    lines.append(f"  {'then' if focus.first else 'next'}: {focus.next_step}")
+    lead = "after your reviews" if focus.first else "next"
+    lines.append(f"  {lead}: {focus.next_step}")
     return lines
 
 

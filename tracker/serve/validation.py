@@ -72,7 +72,12 @@ class ValidationService:
         self._listener = listener
         self._accepting = threading.Thread(target=self._accept, name="hand-off", daemon=True)
         self._accepting.start()
-        host.log(f"warm validation worker ready ({self.worker.isolation}) at {path}")
+        how = (
+            "in a bubblewrap sandbox"
+            if self.worker.sandboxed
+            else "with limits only (no bubblewrap)"
+        )
+        host.log(f"warm validation worker ready, {how}; submissions hand off at {path}")
 
     def stop(self) -> None:
         listener, self._listener = self._listener, None
