@@ -41,6 +41,7 @@ from tracker.cli import (  # noqa: E402
     config_cmd,
     db_cmd,
     history_cmd,
+    remind_cmd,
     review_cmd,
     serve_cmd,
     submit_cmd,
@@ -60,6 +61,8 @@ for _command in (
     review_cmd.due,
     review_cmd.review,
     review_cmd.optimize,
+    remind_cmd.remind,
+    remind_cmd.reminders,
     serve_cmd.serve,
     submit_cmd.submit,
 ):

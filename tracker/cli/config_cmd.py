@@ -21,10 +21,10 @@ def config_show(as_json: bool) -> None:
     Example:
         tracker config show
     """
-    from tracker.config import DESCRIPTIONS, config_path, load_settings, settings_dict
+    from tracker.config import DESCRIPTIONS, config_path, load_settings, shown_settings
 
     path = config_path()
-    values = settings_dict(load_settings(path))
+    values = shown_settings(load_settings(path))
     if as_json:
         emit_json({"path": str(path), "settings": values})
         return
@@ -44,7 +44,8 @@ def config_set(key: str, value: str) -> None:
     Example:
         tracker config set timezone Asia/Seoul
     """
-    from tracker.config import config_path, set_value
+    from tracker.config import SECRET_KEYS, config_path, set_value
 
     parsed = set_value(key, value)
-    click.echo(f"{key} = {parsed} (saved to {config_path()})")
+    shown = "(set)" if key in SECRET_KEYS and parsed else parsed
+    click.echo(f"{key} = {shown} (saved to {config_path()})")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from tracker.db.engine import DatabaseLocation, create_engine_for, take_write_lock, writer
 from tracker.errors import DatabaseUnavailable
 
-REVISIONS = ("0001", "0002", "0003")
+REVISIONS = ("0001", "0002", "0003", "0005")
 HEAD_REVISION = REVISIONS[-1]
 
 
