@@ -30,6 +30,11 @@ what this does about each:
   hour, fixed in 3.11.2): ``apscheduler>=3.11.2``, and
   tests/test_reminders_schedule.py walks both changes in America/New_York and
   Europe/Helsinki.
+- The pure schedule (``tracker.reminders.schedule``) is what ``remind`` goes
+  by; where it and the cron trigger part ways (a reminder_time inside the
+  spring-forward hour just before ``day_starts_at`` would fire past the day
+  boundary), a date job at the schedule's next instant, renewed after every
+  run, fires it on time.
 - A wait measured on the monotonic clock does not count a laptop's suspend, so
   after a night asleep a cron job would fire hours late: a tick job every five
   minutes runs the same delivery, so a missed reminder goes out soon after
@@ -55,6 +60,7 @@ from tracker.usecases.reminders import default_claimant, remind
 JOB_FUNC = "tracker.serve.reminders:fire"
 JOB_IDS = {"daily": "tracker-reminder-daily", "streak": "tracker-reminder-streak"}
 TICK_JOB = "tracker-reminder-tick"
+NEXT_JOB = "tracker-reminder-next"
 TICK_S = 300.0
 INTERVAL_ENV = "TRACKER_REMINDER_INTERVAL_S"  # tests only: tick every few seconds
 PG_LOCK_CLASS = 0x74726B72  # "trkr": the advisory lock class of reminder schedulers
@@ -118,6 +124,7 @@ class ReminderService:
         self.claimant = default_claimant("serve")
         self._lock = threading.Lock()
         self._pg_lock: Any = None
+        self._next_at: datetime | None = None
 
     # --- life cycle
     def start(self, host: Host) -> None:
@@ -184,7 +191,7 @@ class ReminderService:
         store, scheduler = self.host.store, self.scheduler
         wanted = build_triggers(store.settings, store.clock.tz, self.tick_s)
         for job in scheduler.get_jobs():
-            if job.id not in wanted:
+            if job.id not in wanted and job.id != NEXT_JOB:
                 job.remove()  # a kind switched off, or a job of an older tracker
         for job_id, (trigger, reason) in wanted.items():
             job = scheduler.get_job(job_id)
@@ -223,8 +230,25 @@ class ReminderService:
             except Exception as exc:  # noqa: BLE001 - the next tick tries again
                 self._log(f"reminders ({reason}) failed: {type(exc).__name__}: {exc}")
                 return
+            self._schedule_next(result.next.at if result.next else None)
         for outcome in result.acted:
             self._log(outcome.describe())
+
+    def _schedule_next(self, at: datetime | None) -> None:
+        """A date job at the schedule's next instant, renewed only when that instant moves."""
+        if at is None or at == self._next_at or self.scheduler is None:
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        trigger = DateTrigger(run_date=at, timezone=self.host.store.clock.tz)  # type: ignore[union-attr]
+        try:
+            self.scheduler.add_job(
+                JOB_FUNC, trigger, args=["next"], id=NEXT_JOB, name=NEXT_JOB, replace_existing=True
+            )
+        except Exception as exc:  # noqa: BLE001 - the cron jobs and the tick remain
+            self._log(f"reminders: could not schedule the next run: {exc}")
+            return
+        self._next_at = at
 
     # --- helpers
     def _log(self, message: str) -> None:
