@@ -21,7 +21,9 @@ FOCUS = FocusFacts(
     depth=2,
     title="Multi-head attention",
     reason="next on the main path",
-    next_step="tracker learn multi-head-attention-2, then tracker submit multi-head-attention-2 FILE",
+    next_step=(
+        "tracker learn multi-head-attention-2, then tracker submit multi-head-attention-2 FILE"
+    ),
 )
 CODE = CodeCard(card=7, lesson="attention-mechanism-1", title="Scaled dot-product attention")
 
