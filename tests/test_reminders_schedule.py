@@ -20,7 +20,7 @@ from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.reminders.channels import TerminalChannel
 from tracker.reminders.schedule import fire_instant, next_slot, slots_due
-from tracker.serve.reminders import JOB_IDS, build_triggers
+from tracker.serve.reminders import JOB_IDS, SCHEDULE_JOB, build_triggers
 
 # (zone, the day before the change, local time, what the change does to it)
 CHANGES = [
@@ -71,7 +71,7 @@ def test_the_cron_trigger_fires_once_a_learner_day_at_the_local_time(
     if local.hour < day_starts_at and change == "spring gap" and zone == "Europe/Helsinki":
         # 03:30 does not exist on the change's night, and 04:30 (where the cron
         # trigger goes) is past the day boundary: the pure schedule keeps the
-        # reminder inside its learner-day, and the service's date job fires it.
+        # reminder inside its learner-day, and the service's schedule job fires it.
         night = before
         assert fire_instant(night, local, clock) == clock.day_end(night) - timedelta(seconds=1)
         assert night not in by_day and len(by_day[night + timedelta(days=1)]) == 2
@@ -129,13 +129,16 @@ def test_slots_due_and_the_next_slot() -> None:
 
 
 def service_fires(zone: str, at: str, clock: Clock, start: datetime, end: datetime) -> list:
-    """When the service runs a delivery: every cron fire, and the date job's instants."""
+    """When the service runs a delivery: every cron fire, and every fire of its schedule job."""
     settings = Settings(timezone=zone, reminder_time=at, day_starts_at=clock.day_starts_at)
+    trigger, reason = build_triggers(settings, clock.tz, 300)[SCHEDULE_JOB]
+    assert reason == "schedule"
     fires = set(cron_fires(zone, at, start, end))
-    now = start
-    while (slot := next_slot(settings, clock, now)) is not None and slot.at <= end:
-        fires.add(slot.at)
-        now = slot.at
+    previous = None
+    while (fire := trigger.get_next_fire_time(previous, start)) is not None and fire <= end:
+        assert previous is None or fire > previous
+        fires.add(fire.astimezone(UTC))
+        previous = fire
     return sorted(fires)
 
 

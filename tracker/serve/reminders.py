@@ -33,8 +33,10 @@ what this does about each:
 - The pure schedule (``tracker.reminders.schedule``) is what ``remind`` goes
   by; where it and the cron trigger part ways (a reminder_time inside the
   spring-forward hour just before ``day_starts_at`` would fire past the day
-  boundary), a date job at the schedule's next instant, renewed after every
-  run, fires it on time.
+  boundary), a third job whose trigger *is* that schedule (``ScheduleTrigger``)
+  fires on time. It never runs out, so APScheduler never removes it: removing
+  a finished date job races with shutdown and kills the scheduler thread
+  (``remove_job`` raises ``JobLookupError`` once the state is stopped).
 - A wait measured on the monotonic clock does not count a laptop's suspend, so
   after a night asleep a cron job would fire hours late: a tick job every five
   minutes runs the same delivery, so a missed reminder goes out soon after
@@ -51,6 +53,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from apscheduler.triggers.base import BaseTrigger
+
+from tracker.config import Settings
 from tracker.errors import EnvironmentProblem, TrackerError
 from tracker.reminders.channels import Channel, channels_for
 from tracker.reminders.schedule import kind_times, next_slot
@@ -60,7 +65,7 @@ from tracker.usecases.reminders import default_claimant, remind
 JOB_FUNC = "tracker.serve.reminders:fire"
 JOB_IDS = {"daily": "tracker-reminder-daily", "streak": "tracker-reminder-streak"}
 TICK_JOB = "tracker-reminder-tick"
-NEXT_JOB = "tracker-reminder-next"
+SCHEDULE_JOB = "tracker-reminder-schedule"
 TICK_S = 300.0
 INTERVAL_ENV = "TRACKER_REMINDER_INTERVAL_S"  # tests only: tick every few seconds
 PG_LOCK_CLASS = 0x74726B72  # "trkr": the advisory lock class of reminder schedulers
@@ -84,6 +89,40 @@ def tick_seconds(env: Mapping[str, str] | None = None) -> float:
     return max(value, 0.5)
 
 
+class ScheduleTrigger(BaseTrigger):
+    """Fires at the pure schedule's instants (``next_slot``), forever; pickles as plain values."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.state = {
+            "version": 1,
+            "timezone": settings.timezone,
+            "day_starts_at": settings.day_starts_at,
+            "reminder_time": settings.reminder_time,
+            "streak_reminder_time": settings.streak_reminder_time,
+        }
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> Any:
+        state = self.state
+        settings = Settings(
+            timezone=state["timezone"],
+            day_starts_at=state["day_starts_at"],
+            reminder_time=state["reminder_time"],
+            streak_reminder_time=state["streak_reminder_time"],
+        )
+        slot = next_slot(settings, settings.clock, previous_fire_time or now)
+        return slot.at.astimezone(settings.clock.tz) if slot else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.state)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.state = dict(state)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.state.items() if k != "version")
+        return f"<ScheduleTrigger ({fields})>"
+
+
 def build_triggers(settings: Any, tz: Any, tick_s: float) -> dict[str, tuple[Any, str]]:
     """Each job id with its trigger and the reason it passes to ``fire``."""
     from apscheduler.triggers.cron import CronTrigger
@@ -92,6 +131,8 @@ def build_triggers(settings: Any, tz: Any, tick_s: float) -> dict[str, tuple[Any
     jobs: dict[str, tuple[Any, str]] = {}
     for kind, at in kind_times(settings).items():
         jobs[JOB_IDS[kind]] = (CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), kind)
+    if jobs:
+        jobs[SCHEDULE_JOB] = (ScheduleTrigger(settings), "schedule")
     jobs[TICK_JOB] = (IntervalTrigger(seconds=tick_s, timezone=tz), "tick")
     return jobs
 
@@ -124,7 +165,6 @@ class ReminderService:
         self.claimant = default_claimant("serve")
         self._lock = threading.Lock()
         self._pg_lock: Any = None
-        self._next_at: datetime | None = None
 
     # --- life cycle
     def start(self, host: Host) -> None:
@@ -191,7 +231,7 @@ class ReminderService:
         store, scheduler = self.host.store, self.scheduler
         wanted = build_triggers(store.settings, store.clock.tz, self.tick_s)
         for job in scheduler.get_jobs():
-            if job.id not in wanted and job.id != NEXT_JOB:
+            if job.id not in wanted:
                 job.remove()  # a kind switched off, or a job of an older tracker
         for job_id, (trigger, reason) in wanted.items():
             job = scheduler.get_job(job_id)
@@ -230,25 +270,8 @@ class ReminderService:
             except Exception as exc:  # noqa: BLE001 - the next tick tries again
                 self._log(f"reminders ({reason}) failed: {type(exc).__name__}: {exc}")
                 return
-            self._schedule_next(result.next.at if result.next else None)
         for outcome in result.acted:
             self._log(outcome.describe())
-
-    def _schedule_next(self, at: datetime | None) -> None:
-        """A date job at the schedule's next instant, renewed only when that instant moves."""
-        if at is None or at == self._next_at or self.scheduler is None:
-            return
-        from apscheduler.triggers.date import DateTrigger
-
-        trigger = DateTrigger(run_date=at, timezone=self.host.store.clock.tz)  # type: ignore[union-attr]
-        try:
-            self.scheduler.add_job(
-                JOB_FUNC, trigger, args=["next"], id=NEXT_JOB, name=NEXT_JOB, replace_existing=True
-            )
-        except Exception as exc:  # noqa: BLE001 - the cron jobs and the tick remain
-            self._log(f"reminders: could not schedule the next run: {exc}")
-            return
-        self._next_at = at
 
     # --- helpers
     def _log(self, message: str) -> None:
