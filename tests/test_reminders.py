@@ -655,3 +655,46 @@ def test_reminder_times_can_be_switched_off(cli_run) -> None:  # noqa: ANN001
     assert listed.stdout.splitlines()[0] == (
         "next reminder: no reminder is scheduled (reminder_time and streak_reminder_time are off)"
     )
+
+
+@pytest.mark.postgres
+def test_claims_retries_and_skips_on_postgresql(
+    pg_url: str, tracker_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from tracker.store import open_store
+
+    monkeypatch.setenv("TRACKER_DB", pg_url)
+    write_config(tracker_env / "config.toml", channels=["terminal", "webhook"])
+    store = open_store(now=T0)
+    try:
+        terminal, webhook = FlakyChannel("terminal", 0), FlakyChannel("webhook", 1)
+        first = run(store, T0, terminal=terminal, webhook=webhook)
+        assert statuses(first) == {("daily", "terminal"): "sent", ("daily", "webhook"): "failed"}
+        second = run(store, T0 + deliveries.BACKOFF[0], terminal=terminal, webhook=webhook)
+        assert [(d.channel, d.status, d.now) for d in second.deliveries] == [
+            ("terminal", "already-sent", False),
+            ("webhook", "sent", True),
+        ]
+        later = run(store, T0 + timedelta(days=2), terminal=terminal, webhook=webhook)
+        assert [
+            (d.day.isoformat(), d.status) for d in later.deliveries if d.channel == "webhook"
+        ] == [
+            ("2026-03-11", "skipped"),
+            ("2026-03-12", "sent"),
+        ]
+        with store.read() as session:
+            found = session.execute(
+                text("SELECT local_date, channel, status, attempts FROM deliveries ORDER BY 1, 2")
+            ).all()
+        assert [(str(d), c, s, a) for d, c, s, a in found] == [
+            ("2026-03-10", "terminal", "sent", 1),
+            ("2026-03-10", "webhook", "sent", 2),
+            ("2026-03-11", "terminal", "skipped", 0),
+            ("2026-03-11", "webhook", "skipped", 0),
+            ("2026-03-12", "terminal", "sent", 1),
+            ("2026-03-12", "webhook", "sent", 1),
+        ]
+    finally:
+        store.close()

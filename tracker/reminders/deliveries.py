@@ -100,18 +100,28 @@ def _row(row: Row) -> DeliveryRow:
     return DeliveryRow(*row)
 
 
-def _insert_once(session: Session, values: dict[str, object]) -> bool:
-    """INSERT ... ON CONFLICT (key) DO NOTHING; True when this insert went in."""
+def _insert_once(session: Session, values: dict[str, object]) -> int | None:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; the new row's id, None when it lost."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        returning = (
+            pg_insert(Delivery.__table__)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
+            .returning(_c.id)  # psycopg reports no rowcount for an insert that returns
+        )
+        return session.scalar(returning)
+    from sqlalchemy.dialects.sqlite import insert
+
+    # rowcount, not RETURNING: RETURNING needs SQLite 3.35, newer than some distributions ship.
     statement = (
         insert(Delivery.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
     )
-    return session.execute(statement).rowcount == 1
+    result = session.execute(statement)
+    return result.inserted_primary_key[0] if result.rowcount == 1 else None
 
 
 def claim(
@@ -124,8 +134,8 @@ def claim(
     now: datetime,
     claimed_by: str,
     payload: str,
-) -> bool:
-    """Claim the first try of a delivery; False when another process has it already."""
+) -> int | None:
+    """Claim the first try of a delivery: its id, or None when another process has it."""
     return _insert_once(
         session,
         {
@@ -152,7 +162,7 @@ def record_skip(
     channel: str,
     now: datetime,
     note: str,
-) -> bool:
+) -> int | None:
     """Record that this delivery will not be sent (and why), unless it is decided already."""
     return _insert_once(
         session,

@@ -348,8 +348,8 @@ def _decide(
                 claimed_by=claimant,
                 payload=payload,
             )
-            if claimed:
-                plan.work.append(_work_for(store, kind, today, name, 1, payload, now, 0))
+            if claimed is not None:
+                plan.work.append(_work_for(store, kind, today, name, 1, payload, now, claimed))
     for row in rows.values():
         due = row.waiting_for_retry and row.next_try_at is not None and row.next_try_at <= now
         if (
@@ -363,7 +363,6 @@ def _decide(
                     store, row.kind, today, row.channel, attempt, payload, row.claimed_at, row.id
                 )
             )
-    _fill_ids(session, learner_id, today, plan.work)
     return plan
 
 
@@ -381,7 +380,7 @@ def _skip(
         recorded = deliveries.record_skip(
             session, learner_id=learner_id, kind=kind, day=day, channel=name, now=now, note=note
         )
-        if recorded:
+        if recorded is not None:
             plan.decided.append(DeliveryOutcome(kind, day, name, "skipped", note=note, now=True))
 
 
@@ -416,17 +415,6 @@ def _work_for(
         attempt=attempt,
     )
     return _Work(delivery_id, kind, day, channel, attempt, outgoing)
-
-
-def _fill_ids(session: Session, learner_id: int, today: date, work: list[_Work]) -> None:
-    """The ids of rows this run inserted (the insert ... on conflict does not return them)."""
-    ids = {
-        (r.kind, r.channel): r.id
-        for r in deliveries.rows_for_day(session, learner_id=learner_id, day=today)
-    }
-    for item in work:
-        if not item.delivery_id:
-            item.delivery_id = ids[(item.kind, item.channel)]
 
 
 def _send_all(
