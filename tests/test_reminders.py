@@ -698,3 +698,47 @@ def test_claims_retries_and_skips_on_postgresql(
         ]
     finally:
         store.close()
+
+
+def test_the_desktop_channel_runs_notify_send_on_the_session_bus(
+    open_with,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    fake = bin_dir / "notify-send"  # stands in for libnotify's program: records, then answers
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" >> "{calls}"\n'
+        'if [ -n "$FAIL" ]; then echo "Cannot connect to the session bus" >&2; exit 1; fi\n'
+    )
+    fake.chmod(0o755)
+    store = open_with(channels=["desktop"])
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+    result = run(store, T0, desktop=DesktopChannel(env=env))
+    assert [d.status for d in result.deliveries] == ["sent"]
+    args = calls.read_text().splitlines()
+    assert args[:3] == [
+        "--app-name=tracker",
+        "--",
+        "tracker: time to check in; today: attention-mechanism-1",
+    ]
+    assert args[3] == "tracker, Tuesday 2026-03-10"
+    failing = run(store, T0 + timedelta(days=1), desktop=DesktopChannel(env={**env, "FAIL": "1"}))
+    assert [(d.status, d.error) for d in failing.deliveries] == [
+        ("failed", "desktop: notify-send failed: Cannot connect to the session bus")
+    ]
+    assert failing.deliveries[0].retry_at is not None  # a bus can come back: tried again
+
+
+def test_every_setting_parses_its_own_default() -> None:
+    from dataclasses import fields
+
+    from tracker.config import PARSERS, Settings, parse_value
+
+    defaults = Settings()
+    assert set(PARSERS) == {f.name for f in fields(Settings)}
+    for key in PARSERS:
+        assert parse_value(key, getattr(defaults, key)) == getattr(defaults, key), key
+    assert parse_value("smtp_password_file", "~/pw") == str(Path("~/pw").expanduser())
