@@ -10,13 +10,13 @@ from tracker.cli.common import get_store
 @click.command()
 @click.pass_context
 def serve(ctx: click.Context) -> None:
-    """Run in the foreground: send reminders on time, keep `submit` fast.
+    """Run in the foreground: keep a warm validation worker, send reminders on time.
 
-    It sends each reminder at its time (reminder_time, streak_reminder_time)
-    through your channels, once, catching up on start. And `tracker submit`
-    hands its work to this process, which forks the sandboxed worker from a
-    process that has already imported torch. One serve per database; stop it
-    with Ctrl-C or SIGTERM.
+    While it runs, `tracker submit` hands its work to this process, which
+    forks the sandboxed worker from a process that has already imported torch.
+    It also sends each reminder at its time (reminder_time,
+    streak_reminder_time) through your channels, once, catching up on start.
+    One serve per database; stop it with Ctrl-C or SIGTERM.
 
     \b
     Example:
