@@ -742,3 +742,22 @@ def test_every_setting_parses_its_own_default() -> None:
     for key in PARSERS:
         assert parse_value(key, getattr(defaults, key)) == getattr(defaults, key), key
     assert parse_value("smtp_password_file", "~/pw") == str(Path("~/pw").expanduser())
+
+
+def test_each_outcome_is_recorded_as_soon_as_it_is_known(open_with) -> None:  # noqa: ANN001
+    import time
+
+    store = open_with(channels=["terminal", "email"])
+    seen: list[list[tuple]] = []
+
+    class SlowChannel:
+        name = "email"
+
+        def send(self, message) -> None:  # noqa: ANN001
+            time.sleep(1.0)  # the terminal's outcome is in the database meanwhile
+            seen.append(rows(store))
+
+    run(store, T0, terminal=FlakyChannel("terminal", 0), email=SlowChannel())
+    (during,) = seen
+    assert ("2026-03-10", "daily", "terminal", "sent", 1, None, None) in during
+    assert [r[3] for r in rows(store)] == ["sent", "sent"]

@@ -197,13 +197,6 @@ def last_decided_day(session: Session, *, learner_id: int, kind: str) -> date | 
     return session.scalar(query)
 
 
-def next_retry_at(session: Session, *, learner_id: int) -> datetime | None:
-    query = select(func.min(_c.next_try_at)).where(
-        _c.learner_id == learner_id, _c.status == "claimed", _c.lease_until.is_(None)
-    )
-    return session.scalar(query)
-
-
 def take_retry(session: Session, row: DeliveryRow, *, now: datetime, claimed_by: str) -> bool:
     """Claim the next try of a failed delivery; False when another process took it first."""
     taken = session.execute(

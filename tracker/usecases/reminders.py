@@ -166,7 +166,6 @@ class RemindResult:
     deliveries: tuple[DeliveryOutcome, ...]
     reminders: tuple[Reminder, ...] = ()
     next: Slot | None = None
-    retry_at: datetime | None = None  # the earliest retry still waiting
 
     @property
     def acted(self) -> tuple[DeliveryOutcome, ...]:
@@ -261,15 +260,12 @@ def remind(
             plan = _decide(session, store, learner_id, now, slots, channels, claimant)
             rows = deliveries.rows_for_day(session, learner_id=learner_id, day=today)
     tried = _send_all(store, plan.work, channels, claimant, now)
-    with store.read() as session:
-        retry_at = deliveries.next_retry_at(session, learner_id=learner_id)
     return RemindResult(
         date=today,
         dry_run=False,
         deliveries=_outcomes(slots, channels, rows, plan.decided, tried),
         reminders=tuple(plan.reminders),
         next=next_slot(settings, clock, now),
-        retry_at=retry_at,
     )
 
 
@@ -427,7 +423,7 @@ def _send_all(
     """Send every claimed try side by side; record each outcome in its own write."""
     if not work:
         return []
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     def attempt(item: _Work) -> tuple[str | None, bool]:
         try:
@@ -438,39 +434,50 @@ def _send_all(
             return f"{item.channel}: {type(exc).__name__}: {exc}", True
         return None, True
 
-    with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="reminder") as pool:
-        results = list(pool.map(attempt, work))
     day_ends = store.clock.day_end(store.clock.local_day(now))
-    outcomes = []
-    for item, (error, retry) in zip(work, results, strict=True):
-        with store.write() as session:
-            finished = deliveries.finish_try(
-                session,
-                delivery_id=item.delivery_id,
-                attempt=item.attempt,
-                claimed_by=claimant,
-                now=now,
-                error=error,
-                day_ends=day_ends,
-                retry=retry,
-            )
-        status, retry_at = finished or ("failed", None)
-        if finished is None:  # the lease ran out and another run closed the row meanwhile
-            error = error or "the try outlived its lease; recorded as interrupted"
-        shown = "sent" if status == "sent" else "failed"
-        outcomes.append(
-            DeliveryOutcome(
-                kind=item.kind,
-                day=item.day,
-                channel=item.channel,
-                status=shown,
-                error=error,
-                attempts=item.attempt,
-                retry_at=retry_at,
-                now=True,
-            )
+    by_order: dict[int, DeliveryOutcome] = {}
+    with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="reminder") as pool:
+        futures = {pool.submit(attempt, item): n for n, item in enumerate(work)}
+        for future in as_completed(futures):  # each recorded as soon as it is known
+            n = futures[future]
+            by_order[n] = _record(store, work[n], *future.result(), claimant, now, day_ends)
+    return [by_order[n] for n in range(len(work))]
+
+
+def _record(
+    store: Store,
+    item: _Work,
+    error: str | None,
+    retry: bool,
+    claimant: str,
+    now: datetime,
+    day_ends: datetime,
+) -> DeliveryOutcome:
+    """One try's outcome, in its own write."""
+    with store.write() as session:
+        finished = deliveries.finish_try(
+            session,
+            delivery_id=item.delivery_id,
+            attempt=item.attempt,
+            claimed_by=claimant,
+            now=now,
+            error=error,
+            day_ends=day_ends,
+            retry=retry,
         )
-    return outcomes
+    status, retry_at = finished or ("failed", None)
+    if finished is None:  # the lease ran out and another run closed the row meanwhile
+        error = error or "the try outlived its lease; recorded as interrupted"
+    return DeliveryOutcome(
+        kind=item.kind,
+        day=item.day,
+        channel=item.channel,
+        status="sent" if status == "sent" else "failed",
+        error=error,
+        attempts=item.attempt,
+        retry_at=retry_at,
+        now=True,
+    )
 
 
 def _outcomes(
