@@ -369,3 +369,18 @@ def test_serve_started_twice_refuses_the_second_with_exit_3(tmp_path: Path) -> N
     finally:
         assert stop_serve(served) == 0
     assert served.log.read_text().rstrip().endswith("tracker serve: stopped")
+
+
+def test_the_job_store_table_leaves_the_schema_checks_alone(store, cli_run) -> None:  # noqa: ANN001
+    from alembic import command
+
+    from tracker.db.schema import alembic_config
+
+    serve_once(store, Clock(T0), FlakyChannel("terminal", 0))
+    assert jobs(store)  # the scheduler's table is there, beside the tracker's
+    with store.engine.connect() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.check(config)  # models == migrations: apscheduler_* is not ours to diff
+    checked = cli_run("db", "check")
+    assert checked.exit_code == 0, checked.output
