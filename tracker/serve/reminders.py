@@ -217,8 +217,13 @@ class ReminderService:
                 self._log(f"reminder scheduler did not stop cleanly: {exc}")
         lock, self._pg_lock = self._pg_lock, None
         if lock is not None:
-            # Invalidated, not returned to the pool: closing the session is what
-            # releases a session-level advisory lock, whatever else happened.
+            from sqlalchemy import text
+
+            # Unlocked at once (the server ends a closed session's locks only when it
+            # notices), then invalidated, not pooled: the session's end releases it anyway.
+            with contextlib.suppress(Exception):
+                lock.execute(text("SELECT pg_advisory_unlock_all()"))
+                lock.commit()
             with contextlib.suppress(Exception):
                 lock.invalidate()
             with contextlib.suppress(Exception):
