@@ -66,10 +66,17 @@ def _parse_timezone(value: Any) -> str:
 
 def _parse_hhmm(value: Any) -> str:
     text = str(value).strip()
+    if text.lower() in {"", "off"}:
+        return ""  # no reminder of this kind
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
     if not match:
-        raise ValueError("expected a time as HH:MM, e.g. 09:00")
+        raise ValueError("expected a time as HH:MM, e.g. 09:00, or off")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _parse_path(value: Any) -> str:
+    text = str(value).strip()
+    return str(Path(text).expanduser()) if text else ""
 
 
 def _parse_channels(value: Any) -> list[str]:
@@ -92,6 +99,13 @@ def _parse_text(value: Any) -> str:
 
 def _parse_optional_text(value: Any) -> str:
     return str(value).strip()
+
+
+def _parse_webhook_url(value: Any) -> str:
+    text = str(value).strip()
+    if text and not re.match(r"https?://[^\s/]+", text):
+        raise ValueError("expected an http:// or https:// URL")
+    return text
 
 
 _STEP_UNITS = {"m": 1, "h": 60, "d": 1440}
@@ -132,9 +146,19 @@ class Settings:
     learning_steps: list[str] = field(default_factory=list)
     relearning_steps: list[str] = field(default_factory=list)
     reminder_time: str = "09:00"
+    # Off by default: an evening nudge is something a learner asks for.
+    streak_reminder_time: str = ""
     channels: list[str] = field(default_factory=lambda: ["terminal"])
     email_to: str = ""
+    email_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password_file: str = ""
+    smtp_starttls: bool = True
     webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_timeout: int = 10
     require_isolation: bool = False
     validation_timeout: int = 60
     learner: str = "me"
@@ -154,9 +178,18 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "learning_steps": _parse_steps,
     "relearning_steps": _parse_steps,
     "reminder_time": _parse_hhmm,
+    "streak_reminder_time": _parse_hhmm,
     "channels": _parse_channels,
     "email_to": _parse_optional_text,
-    "webhook_url": _parse_optional_text,
+    "email_from": _parse_optional_text,
+    "smtp_host": _parse_optional_text,
+    "smtp_port": _parse_int(1, 65535),
+    "smtp_user": _parse_optional_text,
+    "smtp_password_file": _parse_path,
+    "smtp_starttls": _parse_bool,
+    "webhook_url": _parse_webhook_url,
+    "webhook_secret": _parse_optional_text,
+    "webhook_timeout": _parse_int(1, 120),
     "require_isolation": _parse_bool,
     "validation_timeout": _parse_int(1, 3600),
     "learner": _parse_text,
@@ -171,16 +204,28 @@ DESCRIPTIONS: dict[str, str] = {
     "maximum_interval": "longest review interval in days",
     "learning_steps": "FSRS steps for new cards, e.g. 10m,1d (default none: whole days only)",
     "relearning_steps": "FSRS steps after a lapse, e.g. 10m (default none: whole days only)",
-    "reminder_time": "local time of the daily reminder (HH:MM)",
+    "reminder_time": "local time of the daily reminder (HH:MM, or off)",
+    "streak_reminder_time": "local time of the streak-at-risk reminder (HH:MM; default off)",
     "channels": "reminder channels: terminal, desktop, email, webhook",
     "email_to": "address for the email channel",
+    "email_from": "From address of reminder emails (default: smtp_user, else email_to)",
+    "smtp_host": "SMTP server for the email channel",
+    "smtp_port": "SMTP port (587: submission with STARTTLS)",
+    "smtp_user": "SMTP login (the password: $TRACKER_SMTP_PASSWORD or smtp_password_file)",
+    "smtp_password_file": "file holding the SMTP password; must be mode 0600",
+    "smtp_starttls": "upgrade the SMTP connection with STARTTLS (a password is never sent without)",
     "webhook_url": "URL for the webhook channel",
+    "webhook_secret": "Standard Webhooks signing secret (whsec_...); never shown",
+    "webhook_timeout": "seconds a webhook POST may take",
     "require_isolation": "refuse to validate without the bubblewrap sandbox",
     "validation_timeout": "default wall-clock limit for a submission, in seconds",
     "learner": "name of the learner this machine records for",
 }
 
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DESCRIPTIONS)
+
+# Values `config show` never prints (nor does anything log them).
+SECRET_KEYS = frozenset({"webhook_secret"})
 
 
 def unknown_key(key: str) -> ConfigError:
@@ -271,3 +316,11 @@ def plain_value(value: Any) -> str:
 
 def settings_dict(settings: Settings) -> dict[str, Any]:
     return {f.name: getattr(settings, f.name) for f in fields(Settings)}
+
+
+def shown_settings(settings: Settings) -> dict[str, Any]:
+    """``settings_dict`` for people: a secret shows only whether it is set."""
+    values = settings_dict(settings)
+    for key in SECRET_KEYS:
+        values[key] = "(set)" if values[key] else ""
+    return values

@@ -11,6 +11,14 @@ def review() -> str:
     return "tracker review"
 
 
+def checkin() -> str:
+    return "tracker checkin"
+
+
+def remind_once() -> str:
+    return "tracker remind --once"
+
+
 def learn(lesson_id: str) -> str:
     return f"tracker learn {lesson_id}"
 

@@ -41,6 +41,15 @@ def streak_days(active_days: Iterable[date], today: date) -> int:
     return streak_of(active_days, today).current
 
 
+def checkin_days(session: Session, *, learner_id: int, until: date) -> list[date]:
+    """The learner-days with a check-in, up to ``until`` (reads only: the reminders ask)."""
+    checkin = Checkin.__table__.c
+    query = select(checkin.local_date).where(
+        checkin.learner_id == learner_id, checkin.local_date <= until
+    )
+    return list(session.scalars(query))
+
+
 def record_checkin(
     session: Session, *, learner_id: int, day: date, now: datetime
 ) -> tuple[datetime, list[date]]:

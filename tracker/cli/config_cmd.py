@@ -21,11 +21,11 @@ def config_show(as_json: bool) -> None:
     Example:
         tracker config show
     """
-    from tracker.config import config_path, load_settings, settings_dict
+    from tracker.config import config_path, load_settings, shown_settings
     from tracker.render.config import render_settings
 
     path = config_path()
-    values = settings_dict(load_settings(path))
+    values = shown_settings(load_settings(path))
     if as_json:
         emit_json({"path": str(path), "settings": values})
         return
@@ -42,11 +42,11 @@ def config_get(key: str, as_json: bool) -> None:
     Example:
         tracker config get timezone
     """
-    from tracker.config import PARSERS, load_settings, plain_value, settings_dict, unknown_key
+    from tracker.config import PARSERS, load_settings, plain_value, shown_settings, unknown_key
 
     if key not in PARSERS:
         raise unknown_key(key)
-    value = settings_dict(load_settings())[key]
+    value = shown_settings(load_settings())[key]  # a secret shows only whether it is set
     if as_json:
         emit_json(value)
         return
@@ -63,10 +63,11 @@ def config_set(key: str, value: str) -> None:
     Example:
         tracker config set timezone Asia/Seoul
     """
-    from tracker.config import config_path, set_value, toml_value
+    from tracker.config import SECRET_KEYS, config_path, set_value, toml_value
 
     parsed = set_value(key, value)
-    click.echo(f"{key} = {toml_value(parsed)} (saved to {config_path()})")
+    shown = "(set)" if key in SECRET_KEYS and parsed else toml_value(parsed)
+    click.echo(f"{key} = {shown} (saved to {config_path()})")
 
 
 @config.command("unset")

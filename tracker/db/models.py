@@ -302,17 +302,32 @@ class Checkin(Base):
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ReminderSent(Base):
-    """A reminder delivered (or tried) on one channel for one learner-day."""
+class Delivery(Base):
+    """One reminder (kind, learner-day) on one channel: claimed once, then sent, failed or skipped.
 
-    __tablename__ = "reminders_sent"
-    __table_args__ = (UniqueConstraint("learner_id", "kind", "channel", "local_date"),)
+    The unique key is the claim: a process inserts the row (``ON CONFLICT DO
+    NOTHING``) inside its write transaction before it sends anything, and only
+    the process whose insert went in sends. ``status`` is ``claimed`` while a
+    try is under way (``lease_until``) or a retry waits (``next_try_at``), then
+    ``sent``, ``failed`` (``last_error``) or ``skipped`` (``note`` says why).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("learner_id", "kind", "local_date", "channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # daily | streak
     local_date: Mapped[date] = mapped_column(Date)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ok: Mapped[bool] = mapped_column(Boolean, default=True)
-    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The reminder as first claimed (JSON): every retry sends the same message.
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)

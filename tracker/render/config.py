@@ -7,9 +7,11 @@ from typing import Any
 
 
 def render_settings(path: Path, values: dict[str, Any], *, exists: bool) -> str:
-    from tracker.config import DESCRIPTIONS, toml_value
+    from tracker.config import DESCRIPTIONS, SECRET_KEYS, toml_value
 
-    shown = {key: toml_value(value) for key, value in values.items()}
+    shown = {
+        key: value if key in SECRET_KEYS else toml_value(value) for key, value in values.items()
+    }
     key_width = max(len(k) for k in shown)
     value_width = min(28, max(len(v) for v in shown.values()))
     lines = [f"# {path}{'' if exists else ' (not created yet: defaults)'}"]
