@@ -101,10 +101,26 @@ def learn(ctx: click.Context, lesson_id: str, yes: bool, force: bool, markdown: 
         return
     click.echo("")
     question = f"Record this study session ({lesson.concept} at depth {lesson.depth})?"
-    if not yes and not click.confirm(question, default=True):
+    if not yes and not _confirm(question):
         click.echo("Not recorded.")
         return
     record = record_study(
         store, learner_id=store.learner_id, now=store.now(), lesson_id=lesson.id, force=force
     )
     click.echo(render_study_record(record))
+
+
+def _confirm(question: str) -> bool:
+    """Ask; Ctrl-C at the question records nothing and exits 130 (the end of input aborts)."""
+    from tracker import interrupt
+
+    prompt = interrupt.prompting()
+    try:
+        with prompt:
+            return click.confirm(question, default=True)
+    except (click.Abort, KeyboardInterrupt):
+        if not prompt.interrupted:
+            raise click.Abort from None
+    click.echo("\nNot recorded.")
+    click.echo(interrupt.MESSAGE, err=True)
+    raise click.exceptions.Exit(interrupt.INTERRUPTED)

@@ -40,16 +40,27 @@ def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     click.echo(render_due(cards, store.clock))
 
 
+INTERRUPTED_AT_PROMPT = "Interrupted: every rating so far is saved."
+
+
 class _Quit(Exception):
-    """The learner typed q, or the input ended."""
+    """The learner typed q, the input ended, or Ctrl-C at a prompt (``interrupted``)."""
+
+    def __init__(self, *, interrupted: bool = False) -> None:
+        super().__init__()
+        self.interrupted = interrupted
 
 
 def _ask(text: str) -> str:
+    from tracker import interrupt
+
+    prompt = interrupt.prompting()  # Ctrl-C here ends the session, not the process
     try:
-        answer = click.prompt(text, default="", show_default=False, prompt_suffix=" ")
-    except click.Abort:  # end of input or Ctrl-C: stop, keeping what was rated
+        with prompt:
+            answer = click.prompt(text, default="", show_default=False, prompt_suffix=" ")
+    except (click.Abort, KeyboardInterrupt):  # end of input or Ctrl-C: stop, keeping what was rated
         click.echo()
-        raise _Quit from None
+        raise _Quit(interrupted=prompt.interrupted) from None
     if answer.strip().lower() in {"q", "quit"}:
         raise _Quit
     return answer
@@ -75,6 +86,7 @@ def _session(store, queue) -> None:  # noqa: ANN001 - Store, ReviewQueue
     rated = 0
     cards = queue.cards
     shown_code = []
+    interrupted = False
     try:
         for number, card in enumerate(cards, start=1):
             click.echo(card_heading(card, number, len(cards)))
@@ -98,10 +110,16 @@ def _session(store, queue) -> None:  # noqa: ANN001 - Store, ReviewQueue
             )
             rated += 1
             click.echo(f"  {describe_rating(result)}")
-    except _Quit:
+    except _Quit as stop:
         click.echo("Stopped; every rating so far is saved.")
+        interrupted = stop.interrupted
     left = len(cards) - rated - len(shown_code)
     click.echo(session_summary(rated, len(cards), shown_code, left))
+    if interrupted:
+        click.echo(INTERRUPTED_AT_PROMPT, err=True)
+        from tracker.interrupt import INTERRUPTED
+
+        raise click.exceptions.Exit(INTERRUPTED)
 
 
 @click.command()
