@@ -40,11 +40,16 @@ def config_show(as_json: bool) -> None:
 def config_set(key: str, value: str) -> None:
     """Set KEY to VALUE after validating it.
 
+    A config file that cannot be read is rebuilt from its lines that still
+    read (the damaged file is kept beside it, as config.toml.damaged-N).
+
     \b
     Example:
         tracker config set timezone Asia/Seoul
     """
-    from tracker.config import config_path, set_value
+    from tracker.config import store_value
 
-    parsed = set_value(key, value)
-    click.echo(f"{key} = {parsed} (saved to {config_path()})")
+    stored = store_value(key, value)
+    if stored.repair is not None:
+        click.echo(stored.repair.describe(), err=True)
+    click.echo(f"{key} = {stored.value} (saved to {stored.path})")
