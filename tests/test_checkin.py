@@ -383,7 +383,7 @@ def test_learn_declined_records_nothing(cli_run, db_path: Path) -> None:
 
 def test_learn_at_the_end_of_input_says_so_in_one_line(cli_run, db_path: Path) -> None:
     result = cli_run("learn", "transformer-1", input="")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # no answer is not a yes
     assert result.stdout.rstrip().endswith("Not recorded: no answer (use --yes in scripts).")
     assert "Aborted" not in result.output
     assert rows(db_path, "SELECT count(*) FROM study_sessions") == [(0,)]

@@ -139,8 +139,9 @@ def test_ctrl_c_at_a_prompt_keeps_what_was_rated(due_cards: dict[str, str], db_p
     term.press("4")
     term.wait_for("Show the answer", count=2)
     term.press("\x03")  # Ctrl-C at the prompt
-    assert term.finish() == 0
+    assert term.finish() == 130
     assert "Stopped; every rating so far is saved." in term.plain
+    assert "Interrupted: every rating so far is saved." in term.plain
     assert "Traceback" not in term.plain
     assert logs(db_path) == [(1, 4)]
 

@@ -7,6 +7,7 @@ that could be set can always be read back.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -14,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from tracker.clock import Clock, parse_timezone, system_timezone_name
-from tracker.config_file import CONFIG_ENV, config_path, read_file  # noqa: F401 - re-exported
+from tracker.config_file import (  # noqa: F401 - re-exported
+    CONFIG_ENV,
+    ConfigText,
+    Repair,
+    config_path,
+    read_config,
+    read_file,
+    update_file,
+)
 from tracker.errors import ConfigError
 
 CHANNELS = ("terminal", "desktop", "email", "webhook")
@@ -108,6 +117,18 @@ def _parse_webhook_url(value: Any) -> str:
     return text
 
 
+def _parse_location(value: Any) -> str:
+    """A database path or URL: text (``db = 5`` or a ``[db]`` table is a mistake, not a file)."""
+    if not isinstance(value, str):
+        raise ValueError("expected a file path or a database URL, as text in quotes")
+    return value.strip()
+
+
+def is_relative_path(location: str) -> bool:
+    """A database location that is a relative file path (not a URL, not ``~``, not absolute)."""
+    return bool(location) and "://" not in location and not location.startswith(("/", "~"))
+
+
 _STEP_UNITS = {"m": 1, "h": 60, "d": 1440}
 
 
@@ -169,7 +190,7 @@ class Settings:
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "db": _parse_optional_text,
+    "db": _parse_location,
     "timezone": _parse_timezone,
     "day_starts_at": _parse_int(0, 23),
     "sessions_per_week": _parse_int(1, 21),
@@ -246,49 +267,84 @@ def parse_value(key: str, value: Any) -> Any:
         raise ConfigError(f"invalid value for {key}: {exc}") from exc
 
 
-def settings_from(raw: dict[str, Any], where: str) -> Settings:
-    """Settings from raw values (a config file's, a hand-off's), each key parsed and checked."""
+def settings_from(raw: dict[str, Any], where: str, text: ConfigText | None = None) -> Settings:
+    """Settings from raw values (a config file's, a hand-off's), each key parsed and checked.
+
+    ``text`` (the file as read) lets an error name the line of the bad key.
+    """
     values: dict[str, Any] = {}
     for key, value in raw.items():
         try:
             values[key] = parse_value(key, value)
         except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from exc
+            line = text.line_of(key) if text is not None else None
+            at = f" (line {line})" if line is not None else ""
+            raise ConfigError(f"{where}: {exc}{at}") from exc
     return replace(Settings(), **values)
 
 
 def load_settings(path: Path | None = None) -> Settings:
+    """The settings of the config file; a relative ``db`` in it is relative to the file."""
     path = path or config_path()
-    return settings_from(read_file(path), str(path))
+    text = read_config(path)
+    settings = settings_from(text.raw, str(path), text)
+    if is_relative_path(settings.db):
+        settings = replace(settings, db=os.path.join(os.path.dirname(path), settings.db))
+    return settings
 
 
-def _update_file(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    """Read the file, apply ``change`` to its values, write it back whole."""
-    import tomli_w
+@dataclass(frozen=True)
+class StoredValue:
+    """What ``config set`` stored, where, and what it repaired on the way."""
 
-    raw = read_file(path)
-    change(raw)
-    tmp = path.with_suffix(".toml.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    key: str
+    value: Any
+    path: Path
+    repair: Repair | None = None
+
+
+def store_value(
+    key: str, value: str, path: Path | None = None, *, cwd: str | None = None
+) -> StoredValue:
+    """Validate and store one key, safely against concurrent writers (``update_file``).
+
+    A relative ``db`` means the directory it was typed in (``cwd``, default the
+    process's): it is stored absolute, so later commands anywhere find it.
+    """
+    path = path or config_path()
+    parsed = parse_value(key, value)
+    if key == "db" and is_relative_path(parsed):
+        parsed = os.path.abspath(os.path.join(cwd or os.getcwd(), parsed))
+
+    def readable(name: str, raw_value: Any) -> bool:
+        try:
+            parse_value(name, raw_value)
+        except ConfigError:
+            return False
+        return True
+
+    repair = update_file(path, lambda raw: raw.__setitem__(key, parsed), salvage=readable)
+    return StoredValue(key, parsed, path, repair)
 
 
 def set_value(key: str, value: str, path: Path | None = None) -> Any:
     """Validate and store one key; returns the parsed value."""
-    parsed = parse_value(key, value)
-    _update_file(path or config_path(), lambda raw: raw.__setitem__(key, parsed))
-    return parsed
+    return store_value(key, value, path).value
 
 
 def unset_value(key: str, path: Path | None = None) -> Any:
-    """Remove one key from the file; returns the default it goes back to."""
+    """Remove one key from the file (as safely as ``store_value``); returns its default."""
     if key not in PARSERS:
         raise unknown_key(key)
-    _update_file(path or config_path(), lambda raw: raw.pop(key, None))
+
+    def readable(name: str, raw_value: Any) -> bool:
+        try:
+            parse_value(name, raw_value)
+        except ConfigError:
+            return False
+        return True
+
+    update_file(path or config_path(), lambda raw: raw.pop(key, None), salvage=readable)
     return getattr(Settings(), key)
 
 

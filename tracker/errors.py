@@ -27,6 +27,14 @@ class ConfigError(UsageError):
     """The configuration file or a configuration value is invalid."""
 
 
+class ConfigUnreadable(ConfigError):
+    """The config file is there but is not UTF-8 TOML (torn by a crash, damaged by hand)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # what is wrong and where, without the path
+
+
 class DatabaseLocationError(UsageError):
     """The database path or URL given cannot be used."""
 

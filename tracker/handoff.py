@@ -133,6 +133,7 @@ def build_request(args: SubmitArgs) -> tuple[protocol.SubmitMessage, Path] | Non
         if not socket_is_private(path):
             return None
         now = settings.clock.now()
+        lessons = str(lessons_dir().resolve())
     except TrackerError:
         return None  # the CLI reports it
     database = str(location.sqlite_path) if location.sqlite_path is not None else location.url
@@ -144,7 +145,7 @@ def build_request(args: SubmitArgs) -> tuple[protocol.SubmitMessage, Path] | Non
         timeout=args.timeout,
         for_review=args.review,
         database=database,  # resolved here: the server runs in another directory
-        lessons_dir=str(lessons_dir().resolve()),
+        lessons_dir=lessons,
         settings=settings_dict(settings),
         now=now.isoformat(),
     )

@@ -26,7 +26,10 @@ def lessons_dir() -> Path:
     """The curriculum; ``TRACKER_LESSONS`` points at another one (for lesson authors)."""
     override = os.environ.get(LESSONS_ENV)
     if override:
-        return Path(override).expanduser()
+        from tracker.errors import CurriculumError
+        from tracker.paths import user_path
+
+        return user_path(override, what=LESSONS_ENV, error=CurriculumError)
     return _data_root() / "lessons"
 
 

@@ -7,10 +7,8 @@ running ``tracker serve`` before click or any command module is loaded.
 
 from __future__ import annotations
 
-from typing import Any
 
-
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:  # not typing.Any: the console script loads this first
     if name == "cli":
         from tracker.cli.app import cli
 

@@ -106,13 +106,20 @@ def learn(ctx: click.Context, lesson_id: str, yes: bool, force: bool, markdown: 
 
 
 def _confirmed(question: str) -> bool:
-    """Ask; a "no", the end of input or Ctrl-C is one line, and nothing is recorded."""
+    """Ask; a "no" records nothing (exit 0), the end of input says so in one line (exit 1),
+    Ctrl-C at the question records nothing and exits 130."""
+    from tracker import interrupt
     from tracker.cli.keys import Keys, yes_no
 
     try:
         if yes_no(Keys(), question, default=True):
             return True
-        click.echo("Not recorded.")
-    except (EOFError, KeyboardInterrupt):
+    except EOFError:
         click.echo("Not recorded: no answer (use --yes in scripts).")
+        raise click.exceptions.Exit(1) from None
+    except KeyboardInterrupt:
+        click.echo("\nNot recorded.")
+        click.echo(interrupt.MESSAGE, err=True)
+        raise click.exceptions.Exit(interrupt.INTERRUPTED) from None
+    click.echo("Not recorded.")
     return False

@@ -59,15 +59,20 @@ def config_get(key: str, as_json: bool) -> None:
 def config_set(key: str, value: str) -> None:
     """Set KEY to VALUE after validating it.
 
+    A config file that cannot be read is rebuilt from its lines that still
+    read (the damaged file is kept beside it, as config.toml.damaged-N).
+
     \b
     Example:
         tracker config set timezone Asia/Seoul
     """
-    from tracker.config import SECRET_KEYS, config_path, set_value, toml_value
+    from tracker.config import SECRET_KEYS, store_value, toml_value
 
-    parsed = set_value(key, value)
-    shown = "(set)" if key in SECRET_KEYS and parsed else toml_value(parsed)
-    click.echo(f"{key} = {shown} (saved to {config_path()})")
+    stored = store_value(key, value)
+    if stored.repair is not None:
+        click.echo(stored.repair.describe(), err=True)
+    shown = "(set)" if key in SECRET_KEYS and stored.value else toml_value(stored.value)
+    click.echo(f"{key} = {shown} (saved to {stored.path})")
 
 
 @config.command("unset")

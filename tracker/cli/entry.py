@@ -7,15 +7,14 @@ click group (``tracker.cli.app``) imported.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
+from tracker import interrupt
+
 
 def main() -> None:
-    from tracker import interrupt
-
-    interrupt.install()  # first: a Ctrl-C from here on exits 130 in one line
+    interrupt.install()  # first (python -m tracker did already): Ctrl-C now exits 130 in one line
     argv = sys.argv[1:]
     if "status" in argv:
         code = _status(argv)
@@ -75,6 +74,8 @@ def _status(argv: list[str]) -> int | None:
 def _exit(code: int) -> None:
     # The command has finished and closed what it opened (the store, job dirs);
     # the interpreter's teardown of torch and SQLAlchemy would only add ~0.1 s.
+    import contextlib
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`tracker ... | head`)
             stream.flush()

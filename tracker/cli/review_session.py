@@ -34,15 +34,24 @@ REVEAL = "Show the answer: space or Enter (u undo, q quit)"
 RATE = "Rate 1-4 (space or Enter: good)"
 
 
+INTERRUPTED_AT_PROMPT = "Interrupted: every rating so far is saved."
+
+
 class _Stop(Exception):
-    """The learner quit, or the input ended."""
+    """The learner quit, the input ended, or Ctrl-C at a prompt (``interrupted``)."""
+
+    def __init__(self, *, interrupted: bool = False) -> None:
+        super().__init__()
+        self.interrupted = interrupted
 
 
 def _answer(keys: Keys, prompt: str) -> str:
     try:
         answer = keys.ask(prompt)
-    except (EOFError, KeyboardInterrupt):
+    except EOFError:
         raise _Stop from None
+    except KeyboardInterrupt:  # only at a prompt (tracker.interrupt.prompting)
+        raise _Stop(interrupted=True) from None
     if answer.strip().lower() in QUIT:
         raise _Stop
     return answer
@@ -107,11 +116,20 @@ def _run(store: Any, queue: Any, style: Style, keys: Keys, rate, rating_choices,
             rated.append(card)
             position += 1
             click.echo(f"  {describe_rating(result)}")
-    except _Stop:
+    except _Stop as stop:
         click.echo("Stopped; every rating so far is saved.")
+        interrupted = stop.interrupted
+    else:
+        interrupted = False
     left = len(cards) - len(rated)
-    _code_cards(queue.code_cards, keys)
+    if not interrupted:
+        _code_cards(queue.code_cards, keys)
     click.echo(session_summary(len(rated), len(cards), queue.code_cards, left))
+    if interrupted:
+        from tracker import interrupt
+
+        click.echo(INTERRUPTED_AT_PROMPT, err=True)
+        raise click.exceptions.Exit(interrupt.INTERRUPTED)
 
 
 def _undo(store: Any, rated: list[Any], cards: list[Any], position: int, undo: Any) -> int:  # noqa: ANN401

@@ -1,8 +1,10 @@
 """Where the database is, and engines configured the way tracker needs them.
 
 SQLite gets foreign keys and a busy timeout on every connection (WAL is a
-property of the file, set once when the schema is created, so opening a file
-that turns out not to be ours never rewrites its header), and
+property of the file: set before a new file's first table, and checked by
+every command that opens a tracker database, ``schema.ensure_wal``, but not
+here, so opening a file that turns out not to be ours never rewrites its
+header), and
 write transactions start with ``BEGIN IMMEDIATE``: a deferred BEGIN that
 reads and later writes fails at once under a concurrent writer, whatever the
 timeout. Reads stay deferred so they never block a writer.

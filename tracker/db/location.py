@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tracker.errors import DatabaseLocationError
+from tracker.paths import os_problem, user_path
 
 DB_ENV = "TRACKER_DB"
 
@@ -41,20 +42,29 @@ def default_db_path() -> Path:
 
 def resolve_location(explicit: str | None, configured: str = "") -> DatabaseLocation:
     """``--db``, else ``TRACKER_DB``, else the config file, else the platform data dir."""
-    for value in (explicit, os.environ.get(DB_ENV), configured):
+    for value, source in (
+        (explicit, "--db"),
+        (os.environ.get(DB_ENV), DB_ENV),
+        (configured, "db in the config file"),
+    ):
         if value is None:
             continue
         if not value.strip():
             if value is explicit:
                 raise DatabaseLocationError("--db is empty: give a file path or a database URL")
             continue
-        return _parse_location(value.strip())
+        return _parse_location(value.strip(), source)
     path = default_db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseLocationError(
+            f"cannot create the data directory {path.parent}: {os_problem(exc)}"
+        ) from None
     return DatabaseLocation(url=f"sqlite+pysqlite:///{path}", sqlite_path=path)
 
 
-def _parse_location(value: str) -> DatabaseLocation:
+def _parse_location(value: str, source: str = "--db") -> DatabaseLocation:
     if "://" in value:
         scheme = value.split("://", 1)[0].lower()
         if scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
@@ -65,18 +75,21 @@ def _parse_location(value: str) -> DatabaseLocation:
                 raise DatabaseLocationError(
                     "an in-memory database would forget everything: give a file"
                 )
-            return _sqlite_location(path_part)
+            return _sqlite_location(path_part, source)
         raise DatabaseLocationError(
             f"unsupported database URL scheme {scheme!r}: use a file path or postgresql+psycopg://"
         )
-    return _sqlite_location(value)
+    return _sqlite_location(value, source)
 
 
-def _sqlite_location(value: str) -> DatabaseLocation:
-    path = Path(value).expanduser()
-    if path.is_dir():
-        raise DatabaseLocationError(f"database path {path} is a directory: give a file path")
-    if not path.parent.is_dir():
-        raise DatabaseLocationError(f"directory {path.parent} does not exist")
-    path = path.resolve()
+def _sqlite_location(value: str, source: str = "--db") -> DatabaseLocation:
+    path = user_path(value, what=source, error=DatabaseLocationError)
+    try:
+        if path.is_dir():
+            raise DatabaseLocationError(f"database path {path} is a directory: give a file path")
+        if not path.parent.is_dir():
+            raise DatabaseLocationError(f"directory {path.parent} does not exist")
+        path = path.resolve()
+    except OSError as exc:  # a parent that is a file, no permission to look, a loop of links
+        raise DatabaseLocationError(f"{source} {path}: {os_problem(exc)}") from None
     return DatabaseLocation(url=f"sqlite+pysqlite:///{path}", sqlite_path=path)

@@ -12,6 +12,7 @@ def render_check(report: CheckReport) -> str:
     lines = [
         f"database: {report.location}",
         f"schema revision: {report.revision} (head {report.head})",
+        *([f"journal mode: {report.journal_mode}"] if report.journal_mode else []),
         *(f"problem: {problem}" for problem in report.problems),
     ]
     if report.ok:

@@ -6,6 +6,7 @@ in-progress / mastered), the same rule the planner and the check-in apply.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,10 +201,17 @@ def exercise_skeleton(
     text = (spec.folder / "exercise.py").read_text(encoding="utf-8")
     if output is None:
         return Skeleton(lesson_id, text)
-    if output.exists() and not force:
-        raise UsageError(f"{output} already exists; use --force to overwrite it")
+    from tracker.paths import os_problem, user_path
+
+    target = user_path(str(output), what="-o")
     try:
-        output.write_text(text, encoding="utf-8")
+        # O_EXCL: a file that appears meanwhile is not overwritten either.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if force else os.O_EXCL)
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        raise UsageError(f"{output} already exists; use --force to overwrite it") from None
     except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {output}: {os_problem(exc)}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return Skeleton(lesson_id, text, output)

@@ -19,7 +19,9 @@ from tracker.db.engine import DatabaseLocation, translate_error
 from tracker.db.schema import (
     HEAD_REVISION,
     backup_sqlite,
+    check_backup_name,
     check_upgradable,
+    journal_mode,
     read_schema_state,
     upgrade_schema,
 )
@@ -33,6 +35,7 @@ class CheckReport:
     revision: str | None
     head: str = HEAD_REVISION
     problems: list[str] = field(default_factory=list)
+    journal_mode: str | None = None  # SQLite only
 
     @property
     def ok(self) -> bool:
@@ -43,6 +46,7 @@ class CheckReport:
             "location": self.location,
             "revision": self.revision,
             "head": self.head,
+            "journal_mode": self.journal_mode,
             "ok": self.ok,
             "problems": self.problems,
         }
@@ -74,6 +78,14 @@ def check_database(store: Store) -> CheckReport:
                 "run `tracker db upgrade`"
             )
             return report
+        if engine.dialect.name == "sqlite":
+            report.journal_mode = journal_mode(engine)
+            if report.journal_mode != "wal":
+                report.problems.append(
+                    f"journal mode is {report.journal_mode}, not wal (concurrent commands wait "
+                    "on each other and a crash can cost more): any tracker command that can "
+                    "write the file sets it"
+                )
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
@@ -93,20 +105,26 @@ def check_database(store: Store) -> CheckReport:
 
 
 def backup_database(store: Store, destination: Path) -> Path:
+    """A verified copy of the SQLite database at ``destination`` (never over a file)."""
+    from tracker.paths import os_problem, user_path
+
     with _engine(store) as (location, engine):
         if location.sqlite_path is None:
             raise UsageError("backup copies SQLite files; for PostgreSQL use pg_dump")
         if not location.sqlite_path.exists():
             raise UsageError(f"no database at {location.sqlite_path} to back up")
-        destination = destination.expanduser()
-        if destination.exists():
-            raise UsageError(f"{destination} already exists; choose a new file name")
-        if not destination.parent.is_dir():
-            raise UsageError(f"directory {destination.parent} does not exist")
-        read_schema_state(
-            engine
-        )  # a corrupt file fails here with exit 3, before anything is written
-        return backup_sqlite(location.sqlite_path, destination=destination.resolve())
+        destination = user_path(str(destination), what="backup path")
+        check_backup_name(destination)
+        try:
+            if destination.exists() or destination.is_symlink():
+                raise UsageError(f"{destination} already exists; choose a new file name")
+            if not destination.parent.is_dir():
+                raise UsageError(f"directory {destination.parent} does not exist")
+            destination = destination.parent.resolve() / destination.name
+        except OSError as exc:
+            raise UsageError(f"backup path {destination}: {os_problem(exc)}") from None
+        read_schema_state(engine)  # a corrupt file fails here with exit 3, before any write
+        return backup_sqlite(location.sqlite_path, destination=destination)
 
 
 def upgrade_database(store: Store, *, now: datetime) -> str:

@@ -116,10 +116,14 @@ def exercise_lesson(lesson_id: str) -> ExerciseLesson:
     from tracker.resources import lessons_dir
 
     folder = lessons_dir() / lesson_id
-    if (
-        not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", lesson_id)
-        or not (folder / "lesson.toml").is_file()
-    ):
+    try:
+        found = (
+            re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", lesson_id) is not None
+            and (folder / "lesson.toml").is_file()
+        )
+    except OSError:  # an id longer than a file name can be
+        found = False
+    if not found:
         raise unknown_lesson(lesson_id)
     try:
         data = tomllib.loads((folder / "lesson.toml").read_text(encoding="utf-8"))

@@ -48,6 +48,7 @@ WORKER = Path(__file__).with_name("worker.py")
 MAX_NOTES_BYTES = 1 * MiB
 MAX_ERROR_BYTES = 64 * 1024
 JOB_PREFIX = "tracker-job-"
+ABANDON_RETRY_S = 0.5  # how long an interrupted run keeps removing what its killed workers wrote
 MEMORY_NOTE_MARKERS = ("MemoryError", "can't allocate memory", "Cannot allocate memory")
 
 
@@ -166,7 +167,7 @@ def _start_time(pid: int) -> int | None:
 _OWNER = f"{os.getpid()}-{_start_time(os.getpid()) or 0}"
 
 
-def job_parent() -> Path:
+def job_parent(*, sweep: bool = True) -> Path:
     """The one directory cold job dirs live in (per user, mode 0700), swept of dead owners'.
 
     A job dir holds the learner's code; a process killed before it could remove
@@ -181,8 +182,23 @@ def job_parent() -> Path:
         return Path(tempfile.gettempdir())
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         return Path(tempfile.gettempdir())  # not ours to trust: job dirs go beside it
-    sweep_dead_jobs(parent)
+    if sweep:
+        sweep_dead_jobs(parent)
     return parent
+
+
+def own_job_dirs(parent: Path) -> list[Path]:
+    """This process's job dirs in ``parent`` (by the owner part of their names)."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return []
+    mine = f"{JOB_PREFIX}{_OWNER}-"
+    return [
+        Path(entry.path)
+        for entry in entries
+        if entry.name.startswith(mine) and entry.is_dir(follow_symlinks=False)
+    ]
 
 
 def sweep_dead_jobs(parent: Path) -> list[Path]:
@@ -455,12 +471,31 @@ class PendingValidation:
             job.future = self.pool.submit(self.executor.run, job.path, self.limits)
 
     def _abandon(self) -> None:
-        """The process is about to exit: kill what runs, remove the job dirs, wait for nothing."""
+        """The process is about to exit: kill what runs, remove the job dirs, wait for nothing.
+
+        Every directory of this process's is removed, registered in ``jobs`` or
+        not yet (the signal may land between ``mkdtemp`` and the bookkeeping),
+        and removal is retried briefly: a killed worker may still be writing.
+        """
         stop = getattr(self.executor, "cancel", None)
         if callable(stop):
             stop()
-        for job in list(self.jobs.values()):
-            _remove_tree(job.path)
+        paths = {job.path for job in list(self.jobs.values())}
+        for root in {path.parent for path in paths} | {self._root()}:
+            paths.update(own_job_dirs(root))
+        deadline = time.monotonic() + ABANDON_RETRY_S
+        while paths:
+            for path in list(paths):
+                _remove_tree(path)
+                if not os.path.lexists(path):
+                    paths.discard(path)
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+
+    def _root(self) -> Path:
+        root = getattr(self.executor, "job_root", None)
+        return Path(root) if root else job_parent(sweep=False)
 
     def cancel(self, *, kill: bool = False) -> None:
         """Stop waiting workers, wait for running ones, remove every job directory.

@@ -162,11 +162,39 @@ def rlimits_for(limits: Limits) -> list[tuple[int, tuple[int, int]]]:
     return [(kind, _clamp(kind, *values)) for kind, values in wanted]
 
 
-def _preexec(rlimits: list[tuple[int, tuple[int, int]]]) -> Callable[[], None]:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up before any fork (None where there is none)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _preexec(
+    rlimits: list[tuple[int, tuple[int, int]]], *, die_with_parent: bool = False
+) -> Callable[[], None]:
+    """What the child does between fork and exec: its rlimits, and perhaps a death signal.
+
+    ``die_with_parent`` asks the kernel to SIGKILL the worker when the thread
+    that started it ends, as bwrap's ``--die-with-parent`` does for a sandbox:
+    a tracker killed with SIGKILL must not leave the learner's code running.
+    """
     # Runs between fork and exec: nothing here may import or take a lock.
     setrlimit = resource.setrlimit
+    prctl = _prctl() if die_with_parent else None
+    parent, getppid, kill_signal = os.getpid(), os.getppid, int(signal.SIGKILL)
 
     def apply() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, kill_signal)
+            if getppid() != parent:  # the parent died before the death signal was armed
+                os._exit(1)
         for kind, values in rlimits:
             setrlimit(kind, values)
 
@@ -203,6 +231,7 @@ class _ProcessExecutor:
     """Runs one worker process tree under limits and watches it from outside."""
 
     isolation = "none"
+    die_with_parent = False  # the kernel kills the worker with this process (see _preexec)
     # The worker may start before job.json and the inputs exist (see worker.py):
     # the runner then makes the inputs while the worker imports torch.
     late_inputs = True
@@ -248,7 +277,9 @@ class _ProcessExecutor:
             cwd=self.cwd(job_dir),
             env=self.env(),
             start_new_session=True,
-            preexec_fn=_preexec(rlimits_for(limits)),  # noqa: PLW1509 - only setrlimit
+            preexec_fn=_preexec(  # noqa: PLW1509 - only setrlimit and prctl
+                rlimits_for(limits), die_with_parent=self.die_with_parent
+            ),
             close_fds=True,
         )
         watch = _Watch(child, job_dir / "out", limits)
@@ -403,6 +434,7 @@ class RlimitsOnlyExecutor(_ProcessExecutor):
     """
 
     isolation = "rlimits-only"
+    die_with_parent = True  # no bwrap --die-with-parent here: a SIGKILLed tracker leaves no worker
 
     def command(self, job_dir: Path) -> list[str]:
         return [sys.executable, "-B", str(job_dir / "worker.py"), str(job_dir)]
