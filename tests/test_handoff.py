@@ -198,8 +198,10 @@ def test_warm_and_cold_print_the_same_verdict(served: Served, tmp_path: Path) ->
     assert "isolation bubblewrap (warm)" in warm.stdout and "sqrt(d_k)" in warm.stdout
 
     def shape(text: str) -> list[str]:
-        """Each line up to its first colon: the inputs (and so the numbers) differ by seed."""
-        return [line.split(":")[0] for line in text.splitlines() if not line.startswith("device ")]
+        """Each line up to its first colon (the inputs, so the numbers, differ by seed),
+        without the wrapped continuations of advice."""
+        lines = text.splitlines()
+        return [x.split(":")[0] for x in lines if not x.startswith(("device ", "      "))]
 
     assert shape(warm.stdout) == shape(cold.stdout)
 

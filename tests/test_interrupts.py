@@ -213,7 +213,7 @@ def test_ctrl_c_at_a_review_prompt_stops_the_session_keeping_the_ratings(
     cards = questions("transformer-1")
 
     def waiting(out: str) -> bool:  # rated ``typed`` cards, and asked for the next
-        return len(RATED.findall(out)) == typed and out.count("Press Enter") == typed + 1
+        return len(RATED.findall(out)) == typed and out.count("Show the answer") == typed + 1
 
     run = signal_run(
         ["review"],
