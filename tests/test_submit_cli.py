@@ -136,7 +136,8 @@ def test_sample_correct_passes_and_records_everything(db_path: Path, cli_run) ->
     assert document["error"] is None
     assert document["lesson"] == LESSON and document["device"] == "cpu"
     assert document["checks"] and all(c["passed"] for c in document["checks"])
-    assert all(set(c) == {"name", "passed", "message"} for c in document["checks"])
+    assert all(set(c) == {"name", "passed", "message", "skipped"} for c in document["checks"])
+    assert not any(c["skipped"] for c in document["checks"])
     assert isinstance(document["duration_s"], float)
 
     assert rows(db_path, "SELECT passed, for_review, device FROM submissions") == [(1, 0, "cpu")]

@@ -2,7 +2,7 @@
 
 One ``tracker serve`` subprocess (module scope: starting it imports torch) runs
 against a temporary database; jobs are built by hand the way the runner builds
-them (worker.py, probe.py, submission.py, inputs, job.json, out/) and run
+them (worker.py, probe_kit.py, probe.py, submission.py, inputs, job.json, out/) and run
 through ``WarmExecutor``, and where it matters the same job runs through the
 cold executor and both must agree.
 """
@@ -61,6 +61,7 @@ def make_job(parent: Path, source: str, phase: str = "main") -> Path:
     spec.loader.exec_module(checks)
     job = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
     shutil.copy(ROOT / "tracker" / "validation" / "worker.py", job / "worker.py")
+    shutil.copy(ROOT / "tracker" / "validation" / "probe_kit.py", job / "probe_kit.py")
     shutil.copy(LESSON / "probe.py", job / "probe.py")
     (job / "submission.py").write_text(source)
     inputs = checks.make_inputs(phase, 1234)

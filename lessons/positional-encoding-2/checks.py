@@ -17,16 +17,18 @@ import torch
 from tracker.validation.judging import (
     DIAGNOSIS,
     FLOAT64,
+    CheckResult,
     Mistake,
     Outputs,
+    PhaseResult,
     Tolerance,
     compare,
+    define,
     diagnose,
     explain,
-    fail_all,
     load_sibling,
+    opening,
 )
-from tracker.validation.lesson_api import CheckResult, PhaseResult
 
 reference = load_sibling(__file__)
 
@@ -37,6 +39,7 @@ EVEN, ODD = (0, 1), (2, 3)
 # float32 tables: sin/cos of angles up to 127 rad, where one float32 ulp is ~7.6e-6.
 FLOAT32_TABLE = Tolerance(rtol=0.0, atol=1e-4)
 CHECKS = ("interface", "output_shape", "numbers", "odd_d_model", "dtype")
+INTERFACE = define(f"{ENTRY}(seq_len, d_model) returning a (seq_len, d_model) tensor")
 MISTAKES = (
     Mistake(
         "sin_cos_swapped",
@@ -120,19 +123,9 @@ def _tolerance(got: Outputs, key: str) -> Tolerance:
 def judge(
     inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
 ) -> list[CheckResult]:
-    got = Outputs(results.get("main"))
-    if got.error:
-        return fail_all(CHECKS, f"the submission did not run to the end: {got.error}")
-    if got.note("construct"):
-        return [
-            CheckResult(
-                "interface",
-                False,
-                f"{got.note('construct')}: define "
-                f"{ENTRY}(seq_len, d_model) returning a (seq_len, d_model) tensor",
-            ),
-            *fail_all(CHECKS[1:], "not run: the interface check failed"),
-        ]
+    got, early = opening(results, CHECKS, INTERFACE)
+    if early:
+        return early
     actual: dict[str, torch.Tensor] = {}
     expected: dict[str, torch.Tensor] = {}
     for index, (seq_len, d_model) in enumerate(SIZES):

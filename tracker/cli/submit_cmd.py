@@ -8,6 +8,7 @@ torch is imported only inside the command, never when the CLI is loaded.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -28,15 +29,24 @@ def _marks() -> tuple[str, str]:
     return "✓", "✗"
 
 
+def _skip_reason(check: dict) -> str | None:
+    return check["message"] if check.get("skipped") else None
+
+
 def render_verdict(document: dict) -> list[str]:
     ok, bad = _marks()
     status = "passed" if document["passed"] else "failed"
     lines = [click.style(f"{document['lesson']}: {status}", bold=True)]
-    for check in document["checks"]:
-        mark = ok if check["passed"] else bad
-        lines.append(f"  {mark} {check['name']}: {check['message']}")
     if document.get("error"):
         lines.append(f"  error: {document['error']}")
+    # Checks that never ran are listed once per reason, not marked as failures.
+    for reason, run in itertools.groupby(document["checks"], key=_skip_reason):
+        if reason is None:
+            for check in run:
+                mark = ok if check["passed"] else bad
+                lines.append(f"  {mark} {check['name']}: {check['message']}")
+        else:
+            lines.append(f"  - skipped ({reason}): {', '.join(c['name'] for c in run)}")
     lines.append(
         f"device {document['device']}, isolation {document['isolation']}, "
         f"{document['duration_s']:.2f} s"

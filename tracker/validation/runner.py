@@ -40,9 +40,11 @@ from types import ModuleType
 from typing import Any
 
 from tracker.validation.execution import Executor, GiB, Limits, MiB, RawRun
+from tracker.validation.forbidden import declared, with_forbidden_check
 from tracker.validation.lesson_api import CheckResult, PhaseResult
 
 WORKER = Path(__file__).with_name("worker.py")
+PROBE_KIT = Path(__file__).with_name("probe_kit.py")  # beside probe.py, which imports it
 MAX_NOTES_BYTES = 1 * MiB
 MAX_ERROR_BYTES = 64 * 1024
 JOB_PREFIX = "tracker-job-"
@@ -185,6 +187,7 @@ class _Job:
 def _new_job(phase: str, probe: bytes, source: bytes, root: Path | None = None) -> _Job:
     path = Path(tempfile.mkdtemp(prefix=JOB_PREFIX, dir=root))  # mode 0700
     (path / "worker.py").write_bytes(WORKER.read_bytes())
+    (path / "probe_kit.py").write_bytes(PROBE_KIT.read_bytes())
     (path / "probe.py").write_bytes(probe)
     (path / "submission.py").write_bytes(source)
     (path / "out").mkdir(mode=0o700)
@@ -390,6 +393,7 @@ class PendingValidation:
         self.late = bool(getattr(executor, "late_inputs", False))
         self.probe = (lesson_dir / "probe.py").read_bytes()
         self.phases = declared_phases(lesson_dir / "checks.py")
+        self.forbidden = declared(lesson_dir)
         self.phase_devices: dict[str, str] = {}  # checks.PHASE_DEVICES, once loaded
         # One intra-op thread per worker: the probes' tensors are small, and OpenMP
         # threads that spin-wait on a busy machine cost more than they save.
@@ -421,7 +425,12 @@ class PendingValidation:
         save_file(tensors, str(tmp))
         os.replace(tmp, job.path / "inputs.safetensors")
         device = self.phase_devices.get(job.phase, self.device)
-        spec = {"phase": job.phase, "device": device, "threads": self.threads}
+        spec = {
+            "phase": job.phase,
+            "device": device,
+            "threads": self.threads,
+            "forbidden_calls": list(self.forbidden.calls),
+        }
         _write_atomic(job.path / "job.json", json.dumps(spec).encode())
         job.spec_written = True
         if job.future is None:
@@ -489,6 +498,7 @@ class PendingValidation:
         try:
             with _one_thread():
                 checked = list(checks.judge(inputs, results, self.device))
+            checked = with_forbidden_check(checked, results, self.forbidden)
         except Exception as exc:  # noqa: BLE001 - a lesson bug must not look like a pass
             checked = []
             error = error or f"the lesson's checks failed to run: {type(exc).__name__}: {exc}"

@@ -267,7 +267,9 @@ def verdict_from(document: dict[str, Any]) -> Verdict:
         isolation=str(document["isolation"]),
         duration_s=float(document["duration_s"]),
         checks=[
-            CheckResult(str(c["name"]), bool(c["passed"]), str(c["message"]))
+            CheckResult(
+                str(c["name"]), bool(c["passed"]), str(c["message"]), bool(c.get("skipped"))
+            )
             for c in document["checks"]
         ],
         error=document["error"] if document["error"] is None else str(document["error"]),

@@ -1,0 +1,216 @@
+"""Checks every attention-style lesson runs, as functions of data: the judge's opening,
+skipped checks, numbers against the reference, float32 agreement, large inputs, masking.
+
+Each function returns one ``CheckResult`` (the opening: the whole list when nothing else
+can be judged) with the messages learners of every lesson read alike; a lesson passes
+in its own labels ("3-D inputs", "GQA self-attention"), keys, advice and diagnosis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+from tracker.validation.judging.core import (
+    FLOAT64,
+    LARGE_INPUTS,
+    Mistake,
+    Outputs,
+    Tolerance,
+    compare,
+    explain,
+    first_mismatch,
+    tolerance_for,
+)
+from tracker.validation.lesson_api import CheckResult, PhaseResult
+
+DID_NOT_RUN = "the submission did not run to the end (see the error)"
+INTERFACE_FAILED = "the interface check failed"
+
+
+def skipped(name: str, reason: str) -> CheckResult:
+    """A check that never ran: not passed, and ``reason`` says why."""
+    return CheckResult(name, False, reason, skipped=True)
+
+
+def skip_all(names: Sequence[str], reason: str) -> list[CheckResult]:
+    return [skipped(name, reason) for name in names]
+
+
+def define(signature: str) -> Callable[[str], str]:
+    """An ``interface`` message for a missing or unusable entry point: the probe's note,
+    then what to write (``define("f(q, k, v) returning the output")``)."""
+    return lambda note: f"{note}: define {signature}"
+
+
+def opening(
+    results: Mapping[str, PhaseResult],
+    checks: Sequence[str],
+    interface: Callable[[str], str],
+    *,
+    construct: Sequence[str] = ("construct",),
+    phase: str = "main",
+) -> tuple[Outputs, list[CheckResult] | None]:
+    """The first lines of every ``judge``: the phase's outputs, and the verdict when nothing
+    more can be judged (else None).
+
+    A phase that did not run to the end (syntax error, timeout, crash) skips every check:
+    the runner reports its error once, in the verdict's ``error``. A ``construct`` note
+    (the probe found no entry point, or could not build or load it) fails the first
+    check, ``checks[0]`` (the interface), with ``interface(note)`` and skips the rest.
+    """
+    got = Outputs(results.get(phase))
+    if got.error:
+        return got, skip_all(checks, DID_NOT_RUN)
+    note = next((got.note(key) for key in construct if got.note(key)), None)
+    if note:
+        return got, [
+            CheckResult(checks[0], False, interface(note)),
+            *skip_all(checks[1:], INTERFACE_FAILED),
+        ]
+    return got, None
+
+
+def numbers_check(
+    got: Outputs,
+    actual: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    labels: Mapping[str, str],
+    *,
+    found: Sequence[Mistake] | None,
+    passed: str,
+    advice: str,
+    name: str = "numbers_float64",
+    tol: Tolerance = FLOAT64,
+) -> CheckResult:
+    """The outputs named by ``labels`` (key: "3-D inputs") against the reference.
+
+    On the first disagreement: the diagnosed mistake with where it shows, else
+    "output differs from the reference (where); ``advice``"; a missing output quotes why.
+    """
+    failure = first_mismatch(actual, expected, labels, tol)
+    if failure is None:
+        return CheckResult(name, True, passed)
+    key, comparison = failure
+    noun = "weights" if key.endswith("weights") else "output"
+    if comparison is None:
+        return CheckResult(name, False, f"{labels[key]}: no {noun} to compare: it {got.why(key)}")
+    where = f"{labels[key]}: {noun} {comparison.describe()}"
+    if found:
+        return CheckResult(name, False, f"{explain(found)} ({where})")
+    return CheckResult(name, False, f"output differs from the reference ({where}); {advice}")
+
+
+def float32_check(
+    got: Outputs,
+    expected: Mapping[str, torch.Tensor],
+    labels: Mapping[str, str],
+    device: str,
+    *,
+    numbers_ok: bool,
+    missing_hint: str = "",
+    name: str = "numbers_float32",
+) -> CheckResult:
+    """Float32 outputs on ``device`` (keys of ``labels``) against the float64 reference
+    ``expected[key]``, under the dtype's and device's tolerance."""
+    tol = tolerance_for(torch.float32, device)
+    for key, label in labels.items():
+        value = got.get(key, tuple(expected[key].shape))
+        if value is None:
+            hint = f": {missing_hint}" if missing_hint else ""
+            return CheckResult(
+                name, False, f"in float32 on {device}, {label}: {got.why(key)}{hint}"
+            )
+        comparison = compare(value, expected[key], tol)
+        if comparison.ok:
+            continue
+        if not numbers_ok:
+            return CheckResult(
+                name,
+                False,
+                f"float32 on {device} differs too ({label}: {comparison.describe()}); "
+                "see numbers_float64",
+            )
+        return CheckResult(
+            name,
+            False,
+            f"float64 agrees but float32 on {device} does not ({label}: "
+            f"{comparison.describe()}, tolerance rtol {tol.rtol:g}, atol {tol.atol:g}): "
+            "something depends on the dtype",
+        )
+    return CheckResult(
+        name,
+        True,
+        f"float32 on {device} agrees with the reference (rtol {tol.rtol:g}, atol {tol.atol:g})",
+    )
+
+
+def finite_check(
+    got: Outputs,
+    key: str,
+    shape: Sequence[int],
+    *,
+    scaled: str,
+    nan_advice: str,
+    expected: torch.Tensor | None = None,
+    wrong_advice: str = "",
+    name: str = "finite_large_inputs",
+    tol: Tolerance = LARGE_INPUTS,
+) -> CheckResult:
+    """A float32 output for inputs scaled up (``scaled``: "q, k and v scaled by 30") must be
+    finite and, given ``expected``, agree with it under ``tol``."""
+    out = got.get(key, shape)
+    if out is None:
+        return CheckResult(name, False, f"{scaled}: the float32 output {got.why(key)}")
+    if not bool(torch.isfinite(out).all()):
+        return CheckResult(name, False, f"{scaled} give NaN or inf in float32: {nan_advice}")
+    if expected is None:
+        return CheckResult(name, True, f"{scaled}: float32 outputs are finite")
+    comparison = compare(out, expected, tol)
+    if not comparison.ok:
+        advice = f": {wrong_advice}" if wrong_advice else ""
+        return CheckResult(
+            name, False, f"{scaled}: finite but wrong ({comparison.describe()}){advice}"
+        )
+    return CheckResult(
+        name,
+        True,
+        f"{scaled}: float32 outputs are finite and agree with the reference "
+        f"(rtol {tol.rtol:g}, atol {tol.atol:g})",
+    )
+
+
+def masking_check(
+    got: Outputs,
+    actual: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    masks: Mapping[str, str],
+    *,
+    numbers_ok: bool,
+    found: Sequence[Mistake] | None,
+    passed: str,
+    accept: str,
+    unexplained: str = "unmasked outputs agree but masked ones differ",
+    advice: str = "positions where mask == 0 must get -inf before the softmax",
+    name: str = "masking",
+) -> CheckResult:
+    """Masked outputs (``masks``: key -> "a 0/1 causal mask of shape (6, 6)") against the
+    reference: a missing one quotes why and ``accept`` (which masks to accept), a
+    diagnosed mask mistake is named, else a mismatch is blamed on numbers_float64
+    when that failed too, or described with ``unexplained`` and ``advice``."""
+    failure = first_mismatch(actual, expected, masks)
+    if failure is None:
+        return CheckResult(name, True, passed)
+    key, comparison = failure
+    noun = "weights" if key.endswith("weights") else "output"
+    if comparison is None:
+        return CheckResult(name, False, f"with {masks[key]} the {noun} {got.why(key)}: {accept}")
+    where = f"with {masks[key]}: {noun} {comparison.describe()}"
+    if found:
+        return CheckResult(name, False, f"{explain(found)} ({where})")
+    if not numbers_ok:
+        return CheckResult(
+            name, False, f"masked outputs differ too ({where}); fix numbers_float64 first"
+        )
+    return CheckResult(name, False, f"{unexplained} ({where}): {advice}")
