@@ -12,29 +12,10 @@ import math
 
 import torch
 
-from tracker.validation.judging import (
-    ROW_SUM_ATOL,
-    CheckResult,
-    Mistake,
-    Outputs,
-    PhaseResult,
-    agree,
-    attention,
-    define,
-    describe_shape,
-    diagnose,
-    explain,
-    finite_check,
-    float32_check,
-    load_sibling,
-    masking_check,
-    normal,
-    numbers_check,
-    opening,
-    padding_mask,
-)
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main",)
 ENTRY = "scaled_dot_product_attention"
@@ -49,15 +30,15 @@ CHECKS = (
     "numbers_float32",
     "finite_large_inputs",
 )
-INTERFACE = define(f"{ENTRY}(q, k, v, mask=None) returning (output, weights)")
+INTERFACE = judging.define(f"{ENTRY}(q, k, v, mask=None) returning (output, weights)")
 LABELS = {  # unmasked cases
     "plain": "3-D inputs",
     "heads": "4-D (batch, heads, seq, d) inputs",
     "dv": f"values with d_v = {D_V} != d_k = {D_K}",
 }
 MASKS = {  # masked cases: how a message describes the mask
-    "mask01": f"a 0/1 int64 mask of shape {describe_shape((SEQ_Q, SEQ_K))}",
-    "maskbool": f"a bool mask of shape {describe_shape((BATCH, 1, 1, SEQ_K))} on 4-D inputs",
+    "mask01": f"a 0/1 int64 mask of shape ({SEQ_Q}, {SEQ_K})",
+    "maskbool": f"a bool mask of shape ({BATCH}, 1, 1, {SEQ_K}) on 4-D inputs",
 }
 SQRT_DK = math.sqrt(D_K)
 MISTAKES = (
@@ -93,42 +74,16 @@ MISTAKES = (
         "keys and values are swapped: scores use k (q @ k^T), the output uses v (weights @ v)",
         "kv",
     ),
-    Mistake(
-        "mask_inverted",
-        "the mask is inverted: 1/True keeps a position, 0/False hides it "
-        "(scores.masked_fill(mask == 0, float('-inf')))",
-        "mask",
-    ),
-    Mistake(
-        "mask_ignored",
-        "the mask has no effect: set the scores where mask == 0 to -inf before the softmax",
-        "mask",
-    ),
-    Mistake(
-        "mask_zero_fill",
-        "hidden scores are set to 0 instead of -inf, so hidden positions still get weight",
-        "mask",
-    ),
-    Mistake(
-        "mask_additive",
-        "the 0/1 mask is added to the scores; hidden positions need -inf (masked_fill), not +0",
-        "mask",
-    ),
-    Mistake(
-        "mask_after_softmax",
-        "the mask is applied after the softmax, so rows no longer sum to 1: fill the scores "
-        "with -inf before the softmax",
-        "mask",
-    ),
+    *judging.mask_mistakes(),  # inverted, ignored, zero fill, additive, after softmax
 )
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
-    randn = normal(seed)
+    randn = judging.normal(seed)
     rows, cols = torch.arange(SEQ_Q)[:, None], torch.arange(SEQ_K)[None, :]
     masks = {
         "mask01": (cols <= rows + 2).to(torch.int64),  # 0/1, every row keeps three keys or more
-        "maskbool": padding_mask(SEQ_K, slice(-2, None), slice(None, 3)),
+        "maskbool": judging.padding_mask(SEQ_K, slice(-2, None), slice(None, 3)),
     }
     cases = {  # name: (leading axes, d_v)
         "plain": ((BATCH,), D_K),
@@ -158,12 +113,8 @@ def _shapes(data: dict[str, torch.Tensor], case: str) -> dict[str, tuple[int, ..
     return {"out": (*q.shape[:-1], v.shape[-1]), "weights": (*q.shape[:-1], k.shape[-2])}
 
 
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
-    got, early = opening(results, CHECKS, INTERFACE)
-    if early:
-        return early
+@judging.judged(CHECKS, INTERFACE)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
     expected: dict[str, torch.Tensor] = {}
     actual: dict[str, torch.Tensor] = {}
@@ -179,7 +130,7 @@ def judge(
         found: dict[str, torch.Tensor] = {}
         for case in (*LABELS, *MASKS):
             try:
-                found[f"{case}.out"], found[f"{case}.weights"] = attention(
+                found[f"{case}.out"], found[f"{case}.weights"] = judging.attention(
                     *_args(data, case), mistakes=mistakes
                 )
             except RuntimeError:  # this mistake cannot run on this case (d_v != d_k)
@@ -188,8 +139,11 @@ def judge(
 
     numbers = {f"{c}.{w}": LABELS[c] for c in LABELS for w in ("out", "weights")}
     masked = {f"{c}.{w}": what for c, what in MASKS.items() for w in ("out", "weights")}
-    main_ok, mask_ok = agree(actual, expected, numbers), agree(actual, expected, masked)
-    found = None if main_ok and mask_ok else diagnose(actual, variant, MISTAKES)
+    main_ok, mask_ok = (
+        judging.agree(actual, expected, numbers),
+        judging.agree(actual, expected, masked),
+    )
+    found = None if main_ok and mask_ok else judging.diagnose(actual, variant, MISTAKES)
     main_found = tuple(m for m in found or () if m.group != "mask")
     mask_found = tuple(m for m in found or () if m.group == "mask")
     plain_note = got.note("plain") or ""
@@ -199,7 +153,7 @@ def judge(
         if "expected a tuple" in plain_note
         else CheckResult("interface", True, f"{ENTRY} is defined"),
         _output_shape(got, data),
-        numbers_check(
+        judging.numbers_check(
             got,
             actual,
             expected,
@@ -210,7 +164,7 @@ def judge(
             "output is weights @ v",
         ),
         _weights(actual, main_ok, main_found),
-        masking_check(
+        judging.masking_check(
             got,
             actual,
             expected,
@@ -220,14 +174,14 @@ def judge(
             passed="0/1 and bool masks, broadcast, hide the right positions",
             accept="accept 0/1 and bool masks that broadcast against the scores",
         ),
-        float32_check(
+        judging.float32_check(
             got,
             {k: expected[k[4:]] for k in f32},
             f32,
             device,
             numbers_ok=main_ok,
         ),
-        finite_check(
+        judging.finite_check(
             got,
             "f32.large.out",
             _shapes(data, "large")["out"],
@@ -250,7 +204,7 @@ def _output_shape(got: Outputs, data: dict[str, torch.Tensor]) -> CheckResult:
                     "output_shape",
                     False,
                     f"with {label} the {what} {got.why(f'{case}.{what}')}"
-                    f" (expected {describe_shape(shape)})",
+                    f" (expected {judging.describe_shape(shape)})",
                 )
     return CheckResult(
         "output_shape",
@@ -268,7 +222,7 @@ def _weights(
     if weights is None:
         return CheckResult(name, False, "no weights of shape (batch, seq_q, seq_k) came back")
     off = float((weights.sum(dim=-1) - 1).abs().max())
-    if not off <= ROW_SUM_ATOL:
+    if not off <= judging.ROW_SUM_ATOL:
         return CheckResult(
             name,
             False,
@@ -276,7 +230,7 @@ def _weights(
             "keys (dim=-1)",
         )
     if not main_ok:
-        hint = f": {explain(found)}" if found else ""
+        hint = f": {judging.explain(found)}" if found else ""
         return CheckResult(
             name, False, f"rows sum to 1 but the weights differ from the reference{hint}"
         )

@@ -6,7 +6,7 @@ and once in float32 on the device; each call is caught on its own (probe_kit).
 
 from __future__ import annotations
 
-import types
+from collections.abc import Callable
 
 import probe_kit as kit
 import torch
@@ -14,16 +14,14 @@ import torch
 ENTRY = "scaled_dot_product_attention"
 
 
-def run(
-    submission: types.ModuleType, phase: str, inputs: dict[str, torch.Tensor], device: str
-) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    probe = kit.Probe(submission, device)
-    fn = probe.function(ENTRY)
-    if fn is None:
-        return probe.result()
+@kit.probe(ENTRY)
+def run(probe: kit.Probe, fn: Callable, phase: str, inputs: kit.Inputs) -> None:
     for case in kit.case_names(inputs, ".q"):
         name = case.removeprefix("case.")
-        for prefix, dev, dtype in (("", "cpu", torch.float64), ("f32.", device, torch.float32)):
+        for prefix, dev, dtype in (
+            ("", "cpu", torch.float64),
+            ("f32.", probe.device, torch.float32),
+        ):
             args = [inputs[f"{case}.{n}"].to(device=dev, dtype=dtype) for n in ("q", "k", "v")]
             if f"{case}.mask" in inputs:
                 args.append(inputs[f"{case}.mask"].to(dev))
@@ -31,4 +29,3 @@ def run(
                 out, weights = kit.pair(probe.call(fn, *args), "output", "weights")
                 probe.keep(f"{prefix}{name}.out", out)
                 probe.keep(f"{prefix}{name}.weights", weights)
-    return probe.result()

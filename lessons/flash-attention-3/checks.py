@@ -23,30 +23,10 @@ import math
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from tracker.validation.judging import (
-    FLOAT64,
-    CheckResult,
-    Mistake,
-    Outputs,
-    PhaseResult,
-    agree,
-    causal_hidden,
-    compare,
-    define,
-    describe_shape,
-    diagnose,
-    explain,
-    finite_check,
-    float32_check,
-    load_sibling,
-    normal,
-    numbers_check,
-    opening,
-    skipped,
-    tolerance_for,
-)
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main", "memory_baseline", "memory")
 PHASE_DEVICES = {"memory_baseline": "cpu", "memory": "cpu"}
@@ -77,7 +57,7 @@ CHECKS = (
     "finite_large_inputs",
     "memory",
 )
-INTERFACE = define(f"{ENTRY}(q, k, v, causal=False, block_size=64) returning the output")
+INTERFACE = judging.define(f"{ENTRY}(q, k, v, causal=False, block_size=64) returning the output")
 MISTAKES = (
     Mistake(
         "no_rescale",
@@ -125,7 +105,7 @@ MISTAKES = (
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
-    randn = normal(seed)
+    randn = judging.normal(seed)
     inputs: dict[str, torch.Tensor] = {}
 
     def case(
@@ -183,7 +163,7 @@ def _variant(
             s = q[..., qs:qe, :] @ k[..., ks:ke, :].transpose(-2, -1) * scale
             if causal and not mistakes & {"causal_ignored", "causal_block_only"}:
                 rows, cols = torch.arange(qs, qe)[:, None], torch.arange(ks, ke)[None, :]
-                s = s.masked_fill(causal_hidden(rows, cols, mistakes), -math.inf)
+                s = s.masked_fill(judging.causal_hidden(rows, cols, mistakes), -math.inf)
             m_new = torch.maximum(m, s.amax(dim=-1, keepdim=True))
             p = torch.exp(s - m_new)
             correction = torch.exp(m - m_new)
@@ -196,12 +176,8 @@ def _variant(
     return out
 
 
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
-    got, early = opening(results, CHECKS, INTERFACE)
-    if early:
-        return early
+@judging.judged(CHECKS, INTERFACE)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
 
     def args(case: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool, int]:
@@ -223,15 +199,15 @@ def judge(
         return {f"{c}.out": _variant(*args(c), mistakes) for c in CASES}
 
     plain = {"nc.out": f"non-causal at seq {SEQ}", "nc16.out": "non-causal, block_size=16"}
-    plain_ok = agree(actual, expected, plain)
-    causal_ok = agree(actual, expected, ("c.out", "c16.out", "short.out"))
-    found = None if plain_ok and causal_ok else diagnose(actual, variant, MISTAKES)
+    plain_ok = judging.agree(actual, expected, plain)
+    causal_ok = judging.agree(actual, expected, ("c.out", "c16.out", "short.out"))
+    found = None if plain_ok and causal_ok else judging.diagnose(actual, variant, MISTAKES)
     causal_found = tuple(m for m in found or () if m.group == "causal")
     f32 = {"f32nc.out": "non-causal", "f32c.out": "causal"}
     return [
         CheckResult("interface", True, f"{ENTRY} is defined"),
         _output_shape(got, data),
-        numbers_check(
+        judging.numbers_check(
             got,
             actual,
             expected,
@@ -243,10 +219,10 @@ def judge(
         ),
         _causal(causal_ok, causal_found, plain_ok),
         _block_sizes(actual),
-        float32_check(
+        judging.float32_check(
             got, {k: expected[k] for k in f32}, f32, device, numbers_ok=plain_ok and causal_ok
         ),
-        finite_check(
+        judging.finite_check(
             got,
             "f32large.out",
             tuple(expected["f32large.out"].shape),
@@ -263,7 +239,7 @@ def _output_shape(got: Outputs, data: dict[str, torch.Tensor]) -> CheckResult:
     for case, (causal, block) in CASES.items():
         if got.get(f"{case}.out", data[f"{case}.q"].shape) is None:
             call = f"causal={bool(causal)}" + (f", block_size={block}" if block else "")
-            shape = describe_shape(tuple(data[f"{case}.q"].shape))
+            shape = judging.describe_shape(tuple(data[f"{case}.q"].shape))
             return CheckResult(
                 "output_shape",
                 False,
@@ -276,7 +252,7 @@ def _causal(causal_ok: bool, found: tuple[Mistake, ...], plain_ok: bool) -> Chec
     if causal_ok:
         return CheckResult("causal", True, "causal=True matches PyTorch's is_causal")
     if found:
-        return CheckResult("causal", False, explain(found))
+        return CheckResult("causal", False, judging.explain(found))
     if not plain_ok:
         return CheckResult("causal", False, "causal outputs differ too; fix numbers_float64 first")
     return CheckResult(
@@ -290,8 +266,11 @@ def _block_sizes(actual: dict[str, torch.Tensor]) -> CheckResult:
     name = "block_sizes_agree"
     pairs = (("nc", "nc16"), ("c", "c16"))
     if not all(f"{a}.out" in actual and f"{b}.out" in actual for a, b in pairs):
-        return skipped(name, "not every block size ran (see output_shape)")
-    if any(not compare(actual[f"{b}.out"], actual[f"{a}.out"], FLOAT64).ok for a, b in pairs):
+        return judging.skipped(name, "not every block size ran (see output_shape)")
+    if any(
+        not judging.compare(actual[f"{b}.out"], actual[f"{a}.out"], judging.FLOAT64).ok
+        for a, b in pairs
+    ):
         return CheckResult(
             name,
             False,
@@ -301,13 +280,7 @@ def _block_sizes(actual: dict[str, torch.Tensor]) -> CheckResult:
     return CheckResult(name, True, "block sizes 64 and 16 agree")
 
 
-def _peak(result: PhaseResult, device: str) -> tuple[int, str]:
-    return int(result.peak_rss_bytes), "peak RSS"  # measured on the CPU (PHASE_DEVICES)
-
-
-def _memory(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> CheckResult:
+def _memory(inputs: Inputs, results: Results, device: str) -> CheckResult:
     name = "memory"
     base, big = results.get("memory_baseline"), results.get("memory")
     if base is None or big is None:
@@ -328,14 +301,17 @@ def _memory(
     q, k, v = (data[f"mem.{n}"].double() for n in ("q", "k", "v"))
     rows = torch.cat([torch.arange(64), torch.arange(MEM_SEQ - 64, MEM_SEQ)])
     expected = F.scaled_dot_product_attention(q[..., rows, :], k, v)
-    comparison = compare(out[..., rows, :], expected, tolerance_for(torch.float32, device))
+    comparison = judging.compare(
+        out[..., rows, :], expected, judging.tolerance_for(torch.float32, device)
+    )
     if not comparison.ok:
         return CheckResult(
             name,
             False,
             f"the large call (seq {MEM_SEQ}) gives wrong numbers ({comparison.describe()})",
         )
-    (base_peak, what), (big_peak, _) = _peak(base, device), _peak(big, device)
+    # The kernel's figure from outside each worker (the memory phases run on the CPU).
+    base_peak, big_peak, what = int(base.peak_rss_bytes), int(big.peak_rss_bytes), "peak RSS"
     if big_peak <= 0 or base_peak <= 0:
         return CheckResult(name, False, f"{what} was not measured, so memory cannot be judged")
     extra = big_peak - base_peak

@@ -9,7 +9,7 @@ calls (PyTorch's fused attention, lesson.toml) are recorded in every phase.
 
 from __future__ import annotations
 
-import types
+from collections.abc import Callable
 
 import probe_kit as kit
 import torch
@@ -17,16 +17,11 @@ import torch
 ENTRY = "flash_attention"
 
 
-def run(
-    submission: types.ModuleType, phase: str, inputs: dict[str, torch.Tensor], device: str
-) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    probe = kit.Probe(submission, device)
-    fn = probe.function(ENTRY)
-    if fn is None:
-        return probe.result()
+@kit.probe(ENTRY)
+def run(probe: kit.Probe, fn: Callable, phase: str, inputs: kit.Inputs) -> None:
     for case in kit.case_names(inputs, ".args"):
         on_cpu = phase == "main" and not case.startswith("f32")
-        dev, dtype = ("cpu", torch.float64) if on_cpu else (device, torch.float32)
+        dev, dtype = ("cpu", torch.float64) if on_cpu else (probe.device, torch.float32)
         q, k, v = (inputs[f"{case}.{n}"].to(device=dev, dtype=dtype) for n in ("q", "k", "v"))
         causal, block = (int(x) for x in inputs[f"{case}.args"].tolist())
         # The defaults are part of the interface: pass only what a case sets.
@@ -35,4 +30,3 @@ def run(
             kwargs = {"causal": True}
         with probe.attempt(case):
             probe.keep(f"{case}.out", probe.call(fn, q, k, v, **kwargs))
-    return probe.result()

@@ -16,29 +16,10 @@ import math
 
 import torch
 
-from tracker.validation.judging import (
-    CheckResult,
-    Mistake,
-    PhaseResult,
-    agree,
-    attention,
-    copy_linears,
-    describe_shape,
-    diagnose,
-    explain,
-    float32_check,
-    linear,
-    load_sibling,
-    masking_check,
-    merge_heads,
-    normal,
-    numbers_check,
-    opening,
-    padding_mask,
-    split_heads,
-)
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main",)
 ENTRY = "GroupedQueryAttention"
@@ -76,21 +57,7 @@ MISTAKES = (
         "kv_swapped", "keys and values are swapped: scores use k, the weighted sum uses v", "kv"
     ),
     Mistake("no_w_o", "the output projection W_O is never applied", "w_o"),
-    Mistake(
-        "mask_inverted", "the mask is inverted: 1/True keeps a position, 0/False hides it", "mask"
-    ),
-    Mistake(
-        "mask_ignored",
-        "the mask has no effect: set scores where mask == 0 to -inf before the softmax",
-        "mask",
-    ),
-    Mistake(
-        "mask_own_causal",
-        "the mask was not applied as given: a causal mask is used (is_causal=True or a "
-        "triu of its own) whenever a mask is passed; apply the mask itself: "
-        "scores.masked_fill(mask == 0, float('-inf')), or attn_mask=mask.bool()",
-        "mask",
-    ),
+    *judging.mask_mistakes("mask_inverted", "mask_ignored", "mask_own_causal"),
 )
 CASES = {  # name: (query, key and value inputs, mask input or None, output shape)
     "self": (("x", "x", "x"), None, (BATCH, SEQ, D_MODEL)),
@@ -100,10 +67,10 @@ CASES = {  # name: (query, key and value inputs, mask input or None, output shap
     "padcross": (("cq", "ck", "cv"), "mask_padcross", (BATCH, SEQ_Q, D_MODEL)),
 }
 MASKS = {  # key: how a message describes its mask
-    "gqa.causal.out": f"a 0/1 causal mask of shape {describe_shape((SEQ, SEQ))}",
-    "gqa.pad.out": f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ))}",
+    "gqa.causal.out": f"a 0/1 causal mask of shape {judging.describe_shape((SEQ, SEQ))}",
+    "gqa.pad.out": f"a bool padding mask of shape {judging.describe_shape((BATCH, 1, 1, SEQ))}",
     "gqa.padcross.out": (
-        f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ_K))} on "
+        f"a bool padding mask of shape {judging.describe_shape((BATCH, 1, 1, SEQ_K))} on "
         f"cross-attention (seq_q = {SEQ_Q}, seq_k = {SEQ_K})"
     ),
 }
@@ -127,7 +94,7 @@ def _interface_failed(construct: str) -> str:
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
-    randn = normal(seed)
+    randn = judging.normal(seed)
     inputs = {
         "x": randn(BATCH, SEQ, D_MODEL),
         "cq": randn(BATCH, SEQ_Q, D_MODEL),
@@ -136,8 +103,8 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
         "mask_causal": torch.tril(torch.ones(SEQ, SEQ, dtype=torch.int64)),
         # Padding masks, True keeps: no causal pattern, every row keeps some keys, and
         # each batch element hides different ones.
-        "mask_pad": padding_mask(SEQ, slice(-2, None), slice(None, 3)),
-        "mask_padcross": padding_mask(SEQ_K, slice(-3, None), slice(None, 2)),
+        "mask_pad": judging.padding_mask(SEQ, slice(-2, None), slice(None, 3)),
+        "mask_padcross": judging.padding_mask(SEQ_K, slice(-3, None), slice(None, 2)),
     }
     for config, kv in CONFIGS.items():
         inputs[f"{config}.config"] = torch.tensor([D_MODEL, NUM_HEADS, kv], dtype=torch.int64)
@@ -166,33 +133,29 @@ def _variant(
 
     def project(name: str, x: torch.Tensor) -> torch.Tensor:
         w = f"{config}.w.{name}"
-        return linear(x, data[f"{w}.weight"], data[f"{w}.bias"])
+        return judging.linear(x, data[f"{w}.weight"], data[f"{w}.bias"])
 
-    q = split_heads(project("W_Q", Q), NUM_HEADS)
-    k, v = split_heads(project("W_K", K), kv), split_heads(project("W_V", V), kv)
+    q = judging.split_heads(project("W_Q", Q), NUM_HEADS)
+    k, v = judging.split_heads(project("W_K", K), kv), judging.split_heads(project("W_V", V), kv)
     group = NUM_HEADS // kv
     if "tile_grouping" in mistakes:
         k, v = k.repeat(1, group, 1, 1), v.repeat(1, group, 1, 1)
     else:
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-    out = merge_heads(attention(q, k, v, mask, mistakes=mistakes, d_model=D_MODEL)[0])
+    out = judging.merge_heads(
+        judging.attention(q, k, v, mask, mistakes=mistakes, d_model=D_MODEL)[0]
+    )
     return out if "no_w_o" in mistakes else project("W_O", out)
 
 
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
-    got, early = opening(
-        results, CHECKS, _interface_failed, construct=("construct", "gqa.construct")
-    )
-    if early:
-        return early
+@judging.judged(CHECKS, _interface_failed, construct=("construct", "gqa.construct"))
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
     expected: dict[str, torch.Tensor] = {}
     actual: dict[str, torch.Tensor] = {}
     for config in CONFIGS:
         ref = reference.GroupedQueryAttention(D_MODEL, NUM_HEADS, CONFIGS[config]).double()
-        copy_linears(ref.eval(), data, f"{config}.w.", LAYERS)
+        judging.copy_linears(ref.eval(), data, f"{config}.w.", LAYERS)
         for case, (_, _, shape) in CASES.items():
             key = f"{config}.{case}.out"
             with torch.no_grad():
@@ -208,13 +171,13 @@ def judge(
                 for c in CASES
             }
 
-        return diagnose(
+        return judging.diagnose(
             {k: v for k, v in actual.items() if k.startswith(f"{config}.")}, variant, MISTAKES
         )
 
     labels = {"gqa.self.out": "GQA self-attention", "gqa.cross.out": "GQA cross-attention"}
-    gqa_ok = agree(actual, expected, labels)
-    found = None if gqa_ok and agree(actual, expected, MASKS) else diagnosis("gqa")
+    gqa_ok = judging.agree(actual, expected, labels)
+    found = None if gqa_ok and judging.agree(actual, expected, MASKS) else diagnosis("gqa")
     missing = [key for key in labels if key not in actual]
     checks = [
         CheckResult(
@@ -228,7 +191,7 @@ def judge(
         )
         if missing
         else CheckResult("output_shape", True, "outputs are (batch, seq_q, d_model)"),
-        numbers_check(
+        judging.numbers_check(
             got,
             actual,
             expected,
@@ -237,7 +200,7 @@ def judge(
             passed="GQA (8 query heads, 2 K/V heads) matches the reference",
             advice="check the K/V head grouping, the scaling, keys versus values and W_O",
         ),
-        masking_check(
+        judging.masking_check(
             got,
             actual,
             expected,
@@ -255,7 +218,7 @@ def judge(
     ]
     for config, check, label in OTHER_CONFIGS:
         keys = [f"{config}.{c}.out" for c in CASES]
-        if agree(actual, expected, keys):
+        if judging.agree(actual, expected, keys):
             checks.append(CheckResult(check, True, f"{label} matches the reference"))
             continue
         note = got.note(f"{config}.construct") or next(
@@ -268,10 +231,12 @@ def judge(
             )
         else:
             mine = diagnosis(config)
-            message = f"with {label} the output differs" + (f": {explain(mine)}" if mine else "")
+            message = f"with {label} the output differs" + (
+                f": {judging.explain(mine)}" if mine else ""
+            )
         checks.append(CheckResult(check, False, message))
     checks.append(
-        float32_check(
+        judging.float32_check(
             got,
             {"gqa.f32.out": expected["gqa.self.out"]},
             {"gqa.f32.out": "GQA self-attention"},

@@ -9,8 +9,6 @@ seq_k) padding masks on self- and cross-attention, passed as given.
 
 from __future__ import annotations
 
-import types
-
 import probe_kit as kit
 import torch
 
@@ -25,13 +23,8 @@ CASES = {  # name: inputs, the last one the mask when there is one
 }
 
 
-def run(
-    submission: types.ModuleType, phase: str, inputs: dict[str, torch.Tensor], device: str
-) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    probe = kit.Probe(submission, device)
-    cls = probe.entry(ENTRY)
-    if cls is None:
-        return probe.result()
+@kit.probe(ENTRY, kind="class")
+def run(probe: kit.Probe, cls: type, phase: str, inputs: kit.Inputs) -> None:
     for config in kit.case_names(inputs, ".config"):
         d_model, num_heads, num_kv = (int(v) for v in inputs[f"{config}.config"].tolist())
 
@@ -52,9 +45,8 @@ def run(
                 out, _ = kit.output_and_extra(probe.call(module, *args))
                 probe.keep(f"{config}.{case}.out", out)
         with probe.attempt(f"{config}.f32"):
-            module.float().to(device)
+            module.float().to(probe.device)
             load(module)
-            xd = inputs["x"].to(device=device, dtype=torch.float32)
+            xd = inputs["x"].to(device=probe.device, dtype=torch.float32)
             out, _ = kit.output_and_extra(probe.call(module, xd, xd, xd))
             probe.keep(f"{config}.f32.out", out)
-    return probe.result()

@@ -14,36 +14,10 @@ import math
 
 import torch
 
-from tracker.validation.judging import (
-    DETERMINISM,
-    FLOAT64,
-    ROW_SUM_ATOL,
-    ZERO_GRAD_ATOL,
-    CheckResult,
-    Mistake,
-    Outputs,
-    PhaseResult,
-    agree,
-    attention,
-    compare,
-    copy_linears,
-    describe_shape,
-    diagnose,
-    explain,
-    finite_check,
-    float32_check,
-    linear,
-    load_sibling,
-    masking_check,
-    merge_heads,
-    normal,
-    numbers_check,
-    opening,
-    padding_mask,
-    split_heads,
-)
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main",)
 ENTRY = "SimpleMultiHeadAttention"
@@ -68,8 +42,8 @@ CHECKS = (
     "other_sizes",
 )
 MASKS = {
-    "causal.out": f"a 0/1 int64 causal mask of shape {describe_shape((SEQ, SEQ))}",
-    "pad.out": f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ_K))}",
+    "causal.out": f"a 0/1 int64 causal mask of shape {judging.describe_shape((SEQ, SEQ))}",
+    "pad.out": f"a bool padding mask of shape {judging.describe_shape((BATCH, 1, 1, SEQ_K))}",
 }
 SQRT_DK = math.sqrt(D_K)
 MISTAKES = (
@@ -145,36 +119,7 @@ MISTAKES = (
         "the transformer block, not to attention",
         "residual",
     ),
-    Mistake(
-        "mask_inverted",
-        "the mask is inverted: 1/True must keep a position and 0/False hide it "
-        "(scores.masked_fill(mask == 0, float('-inf')))",
-        "mask",
-    ),
-    Mistake(
-        "mask_ignored",
-        "the mask has no effect: hide the positions where mask == 0 by setting their scores "
-        "to -inf before the softmax",
-        "mask",
-    ),
-    Mistake(
-        "mask_zero_fill",
-        "hidden scores are set to 0 instead of -inf, so hidden positions still get weight: "
-        "masked_fill(mask == 0, float('-inf'))",
-        "mask",
-    ),
-    Mistake(
-        "mask_additive",
-        "the 0/1 mask is added to the scores; hiding a position needs -inf there "
-        "(masked_fill(mask == 0, float('-inf'))), not +0",
-        "mask",
-    ),
-    Mistake(
-        "mask_after_softmax",
-        "the mask is applied after the softmax, so the kept weights no longer sum to 1: fill "
-        "the scores with -inf before the softmax",
-        "mask",
-    ),
+    *judging.mask_mistakes(),  # inverted, ignored, zero fill, additive, after softmax
 )
 
 
@@ -190,7 +135,7 @@ def _interface_failed(construct: str) -> str:
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
     """Random inputs, masks and weights (float64); the probe casts for the float32 runs."""
-    randn = normal(seed)
+    randn = judging.normal(seed)
     inputs: dict[str, torch.Tensor] = {
         "config": torch.tensor([D_MODEL, NUM_HEADS, SMALL_D, SMALL_HEADS], dtype=torch.int64),
         "x": randn(BATCH, SEQ, D_MODEL),
@@ -201,7 +146,7 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
         "small.x": randn(BATCH, SEQ_Q, SMALL_D),
         # 0/1 integers for the causal mask, bool for padding: both forms must work.
         "mask_causal": torch.tril(torch.ones(SEQ, SEQ, dtype=torch.int64)),
-        "mask_pad": padding_mask(SEQ_K, slice(-2, None), [0, 4, 5, 6]),
+        "mask_pad": judging.padding_mask(SEQ_K, slice(-2, None), [0, 4, 5, 6]),
     }
     inputs["x_large"] = inputs["x"] * LARGE_SCALE
     for prefix, d in (("w.", D_MODEL), ("small.w.", SMALL_D)):
@@ -213,7 +158,7 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
 
 def _reference_module(inputs: dict[str, torch.Tensor], prefix: str, d: int, h: int):
     module = reference.SimpleMultiHeadAttention(d, h).double().eval()
-    return copy_linears(module, inputs, prefix, LAYERS)
+    return judging.copy_linears(module, inputs, prefix, LAYERS)
 
 
 def _variant(
@@ -228,17 +173,17 @@ def _variant(
 
     def project(name: str, x: torch.Tensor) -> torch.Tensor:
         bias = None if "no_bias" in mistakes else inputs[f"w.{name}.bias"]
-        return linear(x, inputs[f"w.{name}.weight"], bias)
+        return judging.linear(x, inputs[f"w.{name}.weight"], bias)
 
     if "kv_inputs_swapped" in mistakes:
         K, V = V, K  # noqa: N806
     plain = "split_no_transpose" in mistakes
     q, k, v = (
-        split_heads(project(name, x), NUM_HEADS, plain_view=plain)
+        judging.split_heads(project(name, x), NUM_HEADS, plain_view=plain)
         for name, x in (("W_Q", Q), ("W_K", K), ("W_V", V))
     )
-    heads, weights = attention(q, k, v, mask, mistakes=mistakes, d_model=Q.shape[-1])
-    merged = merge_heads(heads, plain_view="merge_no_transpose" in mistakes)
+    heads, weights = judging.attention(q, k, v, mask, mistakes=mistakes, d_model=Q.shape[-1])
+    merged = judging.merge_heads(heads, plain_view="merge_no_transpose" in mistakes)
     out = merged if "no_w_o" in mistakes else project("W_O", merged)
     return (out + Q if "residual" in mistakes else out), weights
 
@@ -258,12 +203,8 @@ def _shape(case: str, what: str) -> tuple[int, ...]:
     return (BATCH, sq, D_MODEL) if what == "out" else (BATCH, NUM_HEADS, sq, sk)
 
 
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
-    got, early = opening(results, CHECKS, _interface_failed)
-    if early:
-        return early
+@judging.judged(CHECKS, _interface_failed)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
     ref = _reference_module(data, "w.", D_MODEL, NUM_HEADS)
     cases = _cases(data)
@@ -285,18 +226,21 @@ def judge(
         return found
 
     labels = {"self.out": "self-attention", "cross.out": "cross-attention"}
-    main_ok, mask_ok = agree(actual, expected, labels), agree(actual, expected, MASKS)
-    weights_ok = agree(actual, expected, [k for k in actual if k.endswith("weights")])
+    main_ok, mask_ok = (
+        judging.agree(actual, expected, labels),
+        judging.agree(actual, expected, MASKS),
+    )
+    weights_ok = judging.agree(actual, expected, [k for k in actual if k.endswith("weights")])
     diagnosis = None
     if not (main_ok and mask_ok and weights_ok):
-        diagnosis = diagnose(actual, variant, MISTAKES)
+        diagnosis = judging.diagnose(actual, variant, MISTAKES)
     main_found = tuple(m for m in diagnosis or () if m.group != "mask")
     mask_found = tuple(m for m in diagnosis or () if m.group == "mask")
     f32 = {f"f32.{key}": label for key, label in labels.items()}
     return [
         _interface(got),
         _output_shape(got),
-        numbers_check(
+        judging.numbers_check(
             got,
             actual,
             expected,
@@ -308,7 +252,7 @@ def judge(
             "keys versus values, and W_O",
         ),
         _weights(got, actual, expected, main_found),
-        masking_check(
+        judging.masking_check(
             got,
             actual,
             expected,
@@ -321,7 +265,7 @@ def judge(
         ),
         _independence(got, main_found),
         _gradients(got, data, ref, main_ok),
-        float32_check(
+        judging.float32_check(
             got,
             {key: expected[key[4:]] for key in f32},
             f32,
@@ -332,7 +276,7 @@ def judge(
         ),
         _determinism(got),
         _batch(got, actual),
-        finite_check(
+        judging.finite_check(
             got,
             "f32.large.out",
             (BATCH, SEQ, D_MODEL),
@@ -372,12 +316,16 @@ def _interface(got: Outputs) -> CheckResult:
 def _output_shape(got: Outputs) -> CheckResult:
     problems = []
     for case, label, call in (
-        ("self", "self-attention", f"Q = K = V of shape {describe_shape((BATCH, SEQ, D_MODEL))}"),
+        (
+            "self",
+            "self-attention",
+            f"Q = K = V of shape {judging.describe_shape((BATCH, SEQ, D_MODEL))}",
+        ),
         (
             "cross",
             "cross-attention",
-            f"Q {describe_shape((BATCH, SEQ_Q, D_MODEL))}, K and V "
-            f"{describe_shape((BATCH, SEQ_K, D_MODEL))}",
+            f"Q {judging.describe_shape((BATCH, SEQ_Q, D_MODEL))}, K and V "
+            f"{judging.describe_shape((BATCH, SEQ_K, D_MODEL))}",
         ),
     ):
         want = _shape(case, "out")
@@ -412,8 +360,8 @@ def _weights(
         if not bool(torch.isfinite(sums).all()):
             return CheckResult(name, False, f"{case}-attention weights contain NaN or inf")
         off = float((sums - 1).abs().max())
-        if off > ROW_SUM_ATOL:
-            hint = f": {explain(found)}" if found else ": softmax over the keys (dim=-1)"
+        if off > judging.ROW_SUM_ATOL:
+            hint = f": {judging.explain(found)}" if found else ": softmax over the keys (dim=-1)"
             return CheckResult(
                 name,
                 False,
@@ -423,10 +371,10 @@ def _weights(
         bad = [
             str(h)
             for h in range(NUM_HEADS)
-            if not compare(actual[key][:, h], expected[key][:, h], FLOAT64).ok
+            if not judging.compare(actual[key][:, h], expected[key][:, h], judging.FLOAT64).ok
         ]
         if bad:
-            hint = f": {explain(found)}" if found else ""
+            hint = f": {judging.explain(found)}" if found else ""
             return CheckResult(
                 name,
                 False,
@@ -455,9 +403,11 @@ def _independence(got: Outputs, found: tuple[Mistake, ...]) -> CheckResult:
                     f"with W_O = identity, back-propagating head {head}'s output "
                     f"slice failed: it {got.why(key)}",
                 )
-            leaks = [str(h) for h in range(NUM_HEADS) if h != head and blocks[h] > ZERO_GRAD_ATOL]
+            leaks = [
+                str(h) for h in range(NUM_HEADS) if h != head and blocks[h] > judging.ZERO_GRAD_ATOL
+            ]
             if leaks:
-                hint = explain(m for m in found if m.group in ("split", "merge")) or (
+                hint = judging.explain(m for m in found if m.group in ("split", "merge")) or (
                     "split heads with .view(batch, seq, num_heads, d_k).transpose(1, 2) and "
                     "merge with .transpose(1, 2).reshape(batch, seq, d_model)"
                 )
@@ -498,7 +448,7 @@ def _gradients(
             actual = got.get(key, tuple(expected.shape))
             if actual is None:
                 missing.append(f"{layer}.{kind}")
-            elif not compare(actual, expected, FLOAT64).ok:
+            elif not judging.compare(actual, expected, judging.FLOAT64).ok:
                 wrong.append(f"{layer}.{kind}")
     note = got.note("grad")
     if note and not got.has("grad.W_Q.weight"):
@@ -547,7 +497,7 @@ def _determinism(got: Outputs) -> CheckResult:
             False,
             f"two eval-mode calls did not both run: the second {got.why('f32.again.out')}",
         )
-    if first.shape != second.shape or not compare(second, first, DETERMINISM).ok:
+    if first.shape != second.shape or not judging.compare(second, first, judging.DETERMINISM).ok:
         return CheckResult(
             name,
             False,
@@ -569,7 +519,7 @@ def _batch(got: Outputs, actual: dict[str, torch.Tensor]) -> CheckResult:
             return CheckResult(
                 name, False, f"a batch of one sequence: the output {got.why(f'b{i}.out')}"
             )
-        if not compare(alone, together[i : i + 1], FLOAT64).ok:
+        if not judging.compare(alone, together[i : i + 1], judging.FLOAT64).ok:
             return CheckResult(
                 name,
                 False,
@@ -595,7 +545,7 @@ def _other_sizes(got: Outputs, data: dict[str, torch.Tensor], main_ok: bool) -> 
     x = data["small.x"]
     with torch.no_grad():
         expected, _ = ref(x, x, x)
-    comparison = compare(actual, expected, FLOAT64)
+    comparison = judging.compare(actual, expected, judging.FLOAT64)
     if comparison.ok:
         return CheckResult(name, True, f"also correct with {size}")
     if not main_ok:

@@ -8,8 +8,6 @@ side. The lesson allows PyTorch's fused attention inside forward, so nothing is 
 
 from __future__ import annotations
 
-import types
-
 import probe_kit as kit
 import torch
 
@@ -17,14 +15,9 @@ ENTRY = "SimpleMultiHeadAttention"
 LAYERS = ("W_Q", "W_K", "W_V", "W_O")
 
 
-def run(
-    submission: types.ModuleType, phase: str, inputs: dict[str, torch.Tensor], device: str
-) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    probe = kit.Probe(submission, device)
+@kit.probe(ENTRY, kind="class")
+def run(probe: kit.Probe, cls: type, phase: str, inputs: kit.Inputs) -> None:
     d_model, num_heads, small_d, small_heads = (int(v) for v in inputs["config"].tolist())
-    cls = probe.entry(ENTRY)
-    if cls is None:
-        return probe.result()
 
     def load(module: torch.nn.Module, prefix: str = "w.") -> list[str]:
         return kit.load_linears(module, inputs, prefix, LAYERS, entry=ENTRY, bias_required=False)
@@ -34,7 +27,7 @@ def run(
         module.double().eval()
         no_bias = load(module)
     if "construct" in probe.notes:
-        return probe.result()
+        return
     if no_bias:
         probe.notes["no_bias"] = ",".join(no_bias)
     # Read the weights back (a layer recreated on every access would drop the copy).
@@ -110,10 +103,10 @@ def run(
         probe.keep("small.out", out)
 
     with probe.attempt("f32"):
-        module.float().to(device)
+        module.float().to(probe.device)
         load(module)
-        on = {k: inputs[k].to(device=device, dtype=torch.float32) for k in ("x", "cq", "ck", "cv")}
-        big = inputs["x_large"].to(device=device, dtype=torch.float32)
+        on = {k: inputs[k].to(probe.device, torch.float32) for k in ("x", "cq", "ck", "cv")}
+        big = inputs["x_large"].to(probe.device, torch.float32)
         xd = on["x"]
         for key, args in (
             ("f32.self", (xd, xd, xd)),
@@ -123,4 +116,3 @@ def run(
         ):
             with probe.attempt(key):
                 forward(key, *args)
-    return probe.result()

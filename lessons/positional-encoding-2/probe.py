@@ -5,22 +5,15 @@ Each call is caught on its own (probe_kit).
 
 from __future__ import annotations
 
-import types
+from collections.abc import Callable
 
 import probe_kit as kit
-import torch
 
 ENTRY = "sinusoidal_positional_encoding"
 
 
-def run(
-    submission: types.ModuleType, phase: str, inputs: dict[str, torch.Tensor], device: str
-) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    probe = kit.Probe(submission, device)
-    fn = probe.function(ENTRY)
-    if fn is None:
-        return probe.result()
+@kit.probe(ENTRY)
+def run(probe: kit.Probe, fn: Callable, phase: str, inputs: kit.Inputs) -> None:
     for index, (seq_len, d_model) in enumerate(inputs["sizes"].tolist()):
         with probe.attempt(f"pe.{index}"):
             probe.keep(f"pe.{index}", probe.call(fn, int(seq_len), int(d_model)))
-    return probe.result()

@@ -6,7 +6,9 @@ directory beside probe.py and worker.py (``runner._new_job``); the worker loads 
 the probe, which then simply does ``import probe_kit``. The test harness loads the same
 file the same way.
 
-``Probe`` collects one phase's outputs and notes: ``attempt(key)`` turns any exception of
+A probe.py is a ``run(submission, phase, inputs, device)``; the ``probe`` decorator writes
+its opening (find the entry point, or note that it is missing). ``Probe`` collects one
+phase's outputs and notes: ``attempt(key)`` turns any exception of
 a sub-probe into the note ``key``, ``keep(name, value)`` checks and stores a tensor, and
 ``call(fn, ...)`` runs learner code (under ``no_grad`` unless asked, and under the
 forbidden-call recorder when the lesson declares forbidden calls).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import importlib
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -321,6 +324,39 @@ class Probe:
     def result(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         """What ``probe.run`` returns."""
         return self.outputs, self.notes
+
+
+Inputs = dict[str, torch.Tensor]
+ProbeRun = Callable[[types.ModuleType, str, Inputs, str], tuple[dict[str, Any], dict[str, str]]]
+
+
+def probe(entry: str, *, kind: str = "function") -> Callable[[Callable[..., None]], ProbeRun]:
+    """Decorate a probe body ``(probe, entry, phase, inputs) -> None`` into the
+    ``run(submission, phase, inputs, device)`` the worker calls: it finds the submission's
+    ``entry`` (a function, or with ``kind="class"`` a class; when it is missing, a
+    "construct" note is all the phase returns), runs the body with a fresh ``Probe``
+    and returns that probe's outputs and notes.
+
+        @probe_kit.probe("flash_attention")
+        def run(probe: Probe, fn: Callable, phase: str, inputs: Inputs) -> None:
+    """
+    if kind not in ("function", "class"):
+        raise ValueError(f"kind must be 'function' or 'class', not {kind!r}")
+
+    def decorate(body: Callable[..., None]) -> ProbeRun:
+        @functools.wraps(body)
+        def run(
+            submission: types.ModuleType, phase: str, inputs: Inputs, device: str
+        ) -> tuple[dict[str, Any], dict[str, str]]:
+            found = Probe(submission, device)
+            value = found.function(entry) if kind == "function" else found.entry(entry)
+            if value is not None:
+                body(found, value, phase, inputs)
+            return found.result()
+
+        return run
+
+    return decorate
 
 
 def case_names(inputs: Mapping[str, torch.Tensor], suffix: str) -> list[str]:

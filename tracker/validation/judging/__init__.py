@@ -7,20 +7,22 @@ particular to its lesson; the rest is here, in three modules:
   ``compare`` / ``agree`` / ``first_mismatch``, ``diagnose`` and ``Mistake``, and input
   helpers (``normal``, ``padding_mask``).
 - ``attention``: attention with named mistakes applied (``attention``), for diagnosis,
-  with head split/merge and projections.
-- ``standard``: the judge's ``opening`` (an error skips every check, a "construct" note
-  fails the interface and skips the rest), ``skipped``, and the standard checks:
-  numbers, float32 agreement, large inputs, masking.
+  with head split/merge and projections, and the standard mask mistakes.
+- ``standard``: the judge's opening (``judged``, ``opening``: an error skips every
+  check, a "construct" note fails the interface and skips the rest), ``skipped``, and
+  the standard checks: numbers, float32 agreement, large inputs, masking.
 
 The sandbox side is ``probe_kit`` (tracker/validation/probe_kit.py); docs/lessons.md is the
 guide for lesson authors.
 """
 
 from tracker.validation.judging.attention import (
+    MASK_MISTAKES,
     attention,
     causal_hidden,
     copy_linears,
     linear,
+    mask_mistakes,
     masked_scores,
     merge_heads,
     scale_of,
@@ -57,9 +59,12 @@ from tracker.validation.judging.core import (
 from tracker.validation.judging.standard import (
     DID_NOT_RUN,
     INTERFACE_FAILED,
+    Inputs,
+    Results,
     define,
     finite_check,
     float32_check,
+    judged,
     masking_check,
     numbers_check,
     opening,
@@ -78,13 +83,16 @@ __all__ = [
     "FLOAT64",
     "INTERFACE_FAILED",
     "LARGE_INPUTS",
+    "MASK_MISTAKES",
     "ROW_SUM_ATOL",
     "ZERO_GRAD_ATOL",
     "CheckResult",
+    "Inputs",
     "Comparison",
     "Mistake",
     "Outputs",
     "PhaseResult",
+    "Results",
     "Tolerance",
     "agree",
     "all_close",
@@ -99,8 +107,10 @@ __all__ = [
     "finite_check",
     "first_mismatch",
     "float32_check",
+    "judged",
     "linear",
     "load_sibling",
+    "mask_mistakes",
     "masked_scores",
     "masking_check",
     "merge_heads",

@@ -27,7 +27,66 @@ from collections.abc import Sequence, Set
 
 import torch
 
+from tracker.validation.judging.core import Mistake
+
 SOFTMAX_AXES = {"softmax_queries": -2, "softmax_heads": -3, "softmax_batch": 0}
+_KEEP = "masked_fill(mask == 0, float('-inf'))"
+# The mask mistakes read alike in every lesson (no sizes in them): pick with mask_mistakes.
+MASK_MISTAKES = {
+    m.id: m
+    for m in (
+        Mistake(
+            "mask_inverted",
+            f"the mask is inverted: 1/True keeps a position, 0/False hides it (scores.{_KEEP})",
+            "mask",
+        ),
+        Mistake(
+            "mask_ignored",
+            "the mask has no effect: set the scores where mask == 0 to -inf before the softmax",
+            "mask",
+        ),
+        Mistake(
+            "mask_zero_fill",
+            "hidden scores are set to 0 instead of -inf, so hidden positions still get "
+            f"weight: {_KEEP}",
+            "mask",
+        ),
+        Mistake(
+            "mask_additive",
+            f"the 0/1 mask is added to the scores; hiding a position needs -inf there ({_KEEP}), "
+            "not +0",
+            "mask",
+        ),
+        Mistake(
+            "mask_after_softmax",
+            "the mask is applied after the softmax, so the kept weights no longer sum to 1: "
+            "fill the scores with -inf before the softmax",
+            "mask",
+        ),
+        Mistake(
+            "mask_own_causal",
+            "the mask was not applied as given: a causal mask is used (is_causal=True or a "
+            "triu of its own) whenever a mask is passed; apply the mask itself: "
+            f"scores.{_KEEP}, or attn_mask=mask.bool()",
+            "mask",
+        ),
+    )
+}
+
+
+COMMON_MASK_MISTAKES = (
+    "mask_inverted",
+    "mask_ignored",
+    "mask_zero_fill",
+    "mask_additive",
+    "mask_after_softmax",
+)
+
+
+def mask_mistakes(*ids: str) -> tuple[Mistake, ...]:
+    """The standard mask mistakes named (``mask_mistakes("mask_inverted", ...)``); without
+    names, the five any mask argument invites (``COMMON_MASK_MISTAKES``)."""
+    return tuple(MASK_MISTAKES[i] for i in ids or COMMON_MASK_MISTAKES)
 
 
 def causal_hidden(rows: torch.Tensor, cols: torch.Tensor, mistakes: Set[str]) -> torch.Tensor:

@@ -1,5 +1,6 @@
-"""Checks every attention-style lesson runs, as functions of data: the judge's opening,
-skipped checks, numbers against the reference, float32 agreement, large inputs, masking.
+"""Checks every attention-style lesson runs, as functions of data: the judge's opening
+(``judged``), skipped checks, numbers against the reference, float32 agreement, large
+inputs, masking.
 
 Each function returns one ``CheckResult`` (the opening: the whole list when nothing else
 can be judged) with the messages learners of every lesson read alike; a lesson passes
@@ -8,6 +9,7 @@ in its own labels ("3-D inputs", "GQA self-attention"), keys, advice and diagnos
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -70,6 +72,37 @@ def opening(
             *skip_all(checks[1:], INTERFACE_FAILED),
         ]
     return got, None
+
+
+Inputs = dict[str, dict[str, torch.Tensor]]  # phase -> name -> tensor, made by make_inputs
+Results = dict[str, PhaseResult]  # phase -> what its worker run handed back
+Body = Callable[[Outputs, Inputs, Results, str], list[CheckResult]]
+
+
+def judged(
+    checks: Sequence[str],
+    interface: Callable[[str], str],
+    *,
+    construct: Sequence[str] = ("construct",),
+    phase: str = "main",
+) -> Callable[[Body], Callable[[Inputs, Results, str], list[CheckResult]]]:
+    """Decorate a lesson's judge body ``(got, inputs, results, device) -> checks`` into the
+    ``judge(inputs, results, device)`` the runner calls, with ``opening`` in front: the
+    body only runs when the phase ran and the interface could be built.
+
+        @judged(CHECKS, define("f(x) returning the output"))
+        def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[...]:
+    """
+
+    def decorate(body: Body) -> Callable[[Inputs, Results, str], list[CheckResult]]:
+        @functools.wraps(body)
+        def judge(inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
+            got, early = opening(results, checks, interface, construct=construct, phase=phase)
+            return early if early is not None else body(got, inputs, results, device)
+
+        return judge
+
+    return decorate
 
 
 def numbers_check(
