@@ -17,6 +17,7 @@ guide for lesson authors.
 """
 
 from tracker.validation.judging.attention import (
+    COMMON_MASK_MISTAKES,
     MASK_MISTAKES,
     attention,
     causal_hidden,
@@ -74,6 +75,7 @@ from tracker.validation.judging.standard import (
 from tracker.validation.lesson_api import CheckResult, PhaseResult
 
 __all__ = [
+    "COMMON_MASK_MISTAKES",
     "DETERMINISM",
     "DIAGNOSIS",
     "DID_NOT_RUN",
