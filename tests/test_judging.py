@@ -469,3 +469,22 @@ def test_the_loader_checks_forbidden_calls_and_says_where_they_belong(tmp_path: 
     )
     shipped = load_curriculum(ROOT / "lessons").lessons["flash-attention-3"].exercise
     assert shipped is not None and "torch.nn.MultiheadAttention" in shipped.forbidden_calls
+
+
+def test_outputs_like_keeps_what_came_back_in_the_expected_shape() -> None:
+    got = Outputs(
+        PhaseResult(
+            outputs={
+                "a": torch.zeros(2, 3),
+                "b": torch.zeros(3, 2),
+                "c": torch.zeros(2, 3, dtype=torch.int64),
+            },
+            notes={"d": "ValueError: no"},
+        )
+    )
+    expected = {name: torch.ones(2, 3, dtype=torch.float64) for name in "abcd"}
+    actual = got.like(expected)
+    assert list(actual) == ["a"] and actual["a"].dtype == torch.float64
+    assert got.why("b") == "has shape (3, 2); expected (2, 3)"
+    assert got.why("c") == "returned a torch.int64 tensor; expected floating point"
+    assert got.why("d") == "raised ValueError: no"

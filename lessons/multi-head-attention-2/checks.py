@@ -198,11 +198,6 @@ def _cases(inputs: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, ...
     }
 
 
-def _shape(case: str, what: str) -> tuple[int, ...]:
-    sq, sk = (SEQ, SEQ) if case in ("self", "causal") else (SEQ_Q, SEQ_K)
-    return (BATCH, sq, D_MODEL) if what == "out" else (BATCH, NUM_HEADS, sq, sk)
-
-
 @judging.judged(CHECKS, _interface_failed)
 def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
@@ -212,12 +207,7 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
     with torch.no_grad():
         for case, args in cases.items():
             expected[f"{case}.out"], expected[f"{case}.weights"] = ref(*args)
-    actual: dict[str, torch.Tensor] = {}
-    for case in cases:
-        for what in ("out", "weights"):
-            value = got.get(f"{case}.{what}", _shape(case, what))
-            if value is not None:
-                actual[f"{case}.{what}"] = value
+    actual = got.like(expected)
 
     def variant(mistakes: frozenset[str]) -> dict[str, torch.Tensor]:
         found: dict[str, torch.Tensor] = {}
@@ -328,7 +318,7 @@ def _output_shape(got: Outputs) -> CheckResult:
             f"{judging.describe_shape((BATCH, SEQ_K, D_MODEL))}",
         ),
     ):
-        want = _shape(case, "out")
+        want = (BATCH, SEQ if case == "self" else SEQ_Q, D_MODEL)
         if got.get(f"{case}.out", want) is None:
             problems.append(f"{label} ({call}): the output {got.why(f'{case}.out')}")
     if problems:

@@ -80,7 +80,9 @@ class _FunctionLog(TorchFunctionMode):
         super().__init__()
         self.recorder = recorder
 
-    def __torch_function__(self, func, _types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+    def __torch_function__(
+        self, func: Any, _types: Any, args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
         self.recorder.saw(func)
         return func(*args, **(kwargs or {}))
 
@@ -96,7 +98,9 @@ class _DispatchLog(TorchDispatchMode):
         # that wrapper imports torch._dynamo (1.3 s, sympy included) on the first op.
         return False
 
-    def __torch_dispatch__(self, func, _types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+    def __torch_dispatch__(
+        self, func: Any, _types: Any, args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
         self.recorder.saw(func)
         return func(*args, **(kwargs or {}))
 

@@ -141,6 +141,16 @@ class Outputs:
             return None
         return value.detach().to("cpu", torch.float64)
 
+    def like(self, expected: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The outputs named in ``expected`` that came back with the expected shapes
+        (float64 CPU); ``why(name)`` says what went wrong with the others."""
+        found = {}
+        for name, tensor in expected.items():
+            value = self.get(name, tuple(tensor.shape))
+            if value is not None:
+                found[name] = value
+        return found
+
     def dtype(self, name: str) -> torch.dtype | None:
         value = self.outputs.get(name)
         return value.dtype if isinstance(value, torch.Tensor) else None
