@@ -150,8 +150,10 @@ def run_phase_in_child(
         )
 
 
-def judge_submission(lesson: str, submission_path: Path, device: str = "cpu") -> list[CheckResult]:
-    folder = LESSONS / lesson
+def judge_submission(
+    lesson: str, submission_path: Path, device: str = "cpu", lessons: Path = LESSONS
+) -> list[CheckResult]:
+    folder = lessons / lesson
     checks = load_module(folder / "checks.py", "checks")
     probe_kit()
     probe = load_module(folder / "probe.py", "probe")

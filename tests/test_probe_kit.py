@@ -263,3 +263,11 @@ def test_the_worker_runs_a_probe_through_the_kit(tmp_path: Path) -> None:
         notes = json.loads((job / "out" / "notes.json").read_text())
         expected = {"forbidden.calls": "torch.exp", "forbidden.watched": "1"} if with_kit else {}
         assert notes == expected
+
+
+def test_aliases_are_recorded_under_the_first_name_declared() -> None:
+    x = torch.ones(2, 2)
+    ran = recorded(
+        lambda: torch.einsum("ij,jk->ik", x, x), ["torch.einsum", "torch.functional.einsum"]
+    )
+    assert ran == ["torch.einsum"]

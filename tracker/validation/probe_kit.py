@@ -125,7 +125,7 @@ class Recorder:
             if isinstance(value, type) and issubclass(value, torch.nn.Module):
                 self.classes.append((value, name))
             elif callable(value):
-                self.functions[value] = name
+                self.functions.setdefault(value, name)  # aliases: the first name declared
             else:
                 self.unresolved.append(name)
         self.ran: dict[str, None] = {}  # an ordered set
