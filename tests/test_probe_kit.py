@@ -174,13 +174,13 @@ def test_probe_helpers_turn_learner_errors_into_notes() -> None:
         "case.b",
     ]
     with pytest.raises(ValueError, match="kind must be"):
-        kit.probe("f", kind="module")
+        kit.probe("f", kind="class")
 
 
 def test_the_probe_decorator_notes_a_missing_entry_and_runs_the_body_otherwise() -> None:
     seen = []
 
-    @kit.probe("GroupedQueryAttention", kind="class")
+    @kit.probe("GroupedQueryAttention", kind="module")
     def run(probe, cls, phase, inputs) -> None:  # noqa: ANN001
         seen.append((cls, phase))
         probe.notes["ran"] = "yes"

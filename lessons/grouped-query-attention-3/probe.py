@@ -23,7 +23,7 @@ CASES = {  # name: inputs, the last one the mask when there is one
 }
 
 
-@kit.probe(ENTRY, kind="class")
+@kit.probe(ENTRY, kind="module")
 def run(probe: kit.Probe, cls: type, phase: str, inputs: kit.Inputs) -> None:
     for config in kit.case_names(inputs, ".config"):
         d_model, num_heads, num_kv = (int(v) for v in inputs[f"{config}.config"].tolist())

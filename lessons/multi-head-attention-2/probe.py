@@ -15,7 +15,7 @@ ENTRY = "SimpleMultiHeadAttention"
 LAYERS = ("W_Q", "W_K", "W_V", "W_O")
 
 
-@kit.probe(ENTRY, kind="class")
+@kit.probe(ENTRY, kind="module")
 def run(probe: kit.Probe, cls: type, phase: str, inputs: kit.Inputs) -> None:
     d_model, num_heads, small_d, small_heads = (int(v) for v in inputs["config"].tolist())
 

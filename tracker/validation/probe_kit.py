@@ -337,15 +337,15 @@ ProbeRun = Callable[[types.ModuleType, str, Inputs, str], tuple[dict[str, Any], 
 def probe(entry: str, *, kind: str = "function") -> Callable[[Callable[..., None]], ProbeRun]:
     """Decorate a probe body ``(probe, entry, phase, inputs) -> None`` into the
     ``run(submission, phase, inputs, device)`` the worker calls: it finds the submission's
-    ``entry`` (a function, or with ``kind="class"`` a class; when it is missing, a
-    "construct" note is all the phase returns), runs the body with a fresh ``Probe``
-    and returns that probe's outputs and notes.
+    ``entry`` (``kind`` as in lesson.toml: a "function", or a "module", the class the
+    learner defines; when it is missing, a "construct" note is all the phase returns),
+    runs the body with a fresh ``Probe`` and returns that probe's outputs and notes.
 
         @probe_kit.probe("flash_attention")
         def run(probe: Probe, fn: Callable, phase: str, inputs: Inputs) -> None:
     """
-    if kind not in ("function", "class"):
-        raise ValueError(f"kind must be 'function' or 'class', not {kind!r}")
+    if kind not in ("function", "module"):
+        raise ValueError(f"kind must be 'function' or 'module', not {kind!r}")
 
     def decorate(body: Callable[..., None]) -> ProbeRun:
         @functools.wraps(body)

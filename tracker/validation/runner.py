@@ -5,9 +5,11 @@ from a random seed (recorded in the verdict, so a learner cannot hard-code
 outputs but a verdict can be replayed), writes a job directory (see
 ``tracker.validation.worker``), has an ``Executor`` run it, reads ``out/`` back
 as untrusted bytes (safetensors only, sizes checked, no links followed), and
-hands everything to the lesson's ``judge``. Each phase gets its own worker run:
-flash-attention-3 tells tiled from full attention by the peak memory of separate
-processes.
+hands everything to the lesson's ``judge``, then adds the ``no_forbidden_calls``
+check when the lesson's lesson.toml forbids calls (``tracker.validation.forbidden``:
+the job's ``probe_kit.py`` records them in the sandbox). Each phase gets its own
+worker run: flash-attention-3 tells tiled from full attention by the peak memory of
+separate processes.
 
 Cold runs are dominated by two ``import torch``: the worker's and this
 process's (checks.py needs it to make inputs and to judge). An executor with
