@@ -441,6 +441,7 @@ def test_the_forbidden_check_goes_after_the_interface() -> None:
     ]
     added = forbidden.with_forbidden_check(skipped, results, FLASH)[1]
     assert added == judging.skipped("no_forbidden_calls", "the interface check failed")
+    assert forbidden.with_forbidden_check([], results, FLASH) == []
     first = forbidden.with_forbidden_check([CheckResult("numbers", True, "ok")], results, FLASH)
     assert [c.name for c in first] == ["no_forbidden_calls", "numbers"]
 

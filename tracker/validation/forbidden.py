@@ -165,7 +165,7 @@ def with_forbidden_check(
 ) -> list[CheckResult]:
     """The judge's checks with ``no_forbidden_calls`` after ``interface`` (first otherwise);
     skipped, for the same reason, when the check in its place was skipped."""
-    if not forbidden:
+    if not forbidden or not checked:  # nothing judged: the runner reports that instead
         return checked
     at = 1 if checked and checked[0].name == "interface" else 0
     if at < len(checked) and checked[at].skipped:

@@ -102,7 +102,10 @@ class _DispatchLog(TorchDispatchMode):
         self, func: Any, _types: Any, args: tuple = (), kwargs: dict | None = None
     ) -> Any:
         self.recorder.saw(func)
-        return func(*args, **(kwargs or {}))
+        # The operator's C++ entry point, past OpOverload.__call__: a third of this
+        # mode's cost per operation, which every op of the learner's code pays.
+        call = getattr(func, "_op", func)
+        return call(*args, **kwargs) if kwargs else call(*args)
 
 
 class Recorder:
