@@ -238,13 +238,19 @@ def test_numbers_check_messages() -> None:
 
 
 def test_float32_check_messages() -> None:
-    expected = {"f32.a.out": torch.zeros(2, 3, dtype=torch.float64)}
-    labels = {"f32.a.out": "self-attention"}
+    expected = {"a.out": torch.zeros(2, 3, dtype=torch.float64)}
+    labels = {"a.out": "self-attention"}
 
     def check(outputs: dict, numbers_ok: bool = True) -> str:
         got = Outputs(PhaseResult(outputs=outputs, notes={"f32.a": "RuntimeError: dtype"}))
         return judging.float32_check(
-            got, expected, labels, "cpu", numbers_ok=numbers_ok, missing_hint="follow the input"
+            got,
+            expected,
+            labels,
+            "cpu",
+            numbers_ok=numbers_ok,
+            prefix="f32.",
+            missing_hint="follow the input",
         ).message
 
     assert check({"f32.a.out": torch.zeros(2, 3)}) == (

@@ -143,7 +143,6 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
     main_found = tuple(m for m in found or () if m.group != "mask")
     mask_found = tuple(m for m in found or () if m.group == "mask")
     plain_note = got.note("plain") or ""
-    f32 = {f"f32.{c}.out": f"the {c} case" for c in LABELS}
     return [
         CheckResult("interface", False, f"{ENTRY}: {plain_note}")
         if "expected a tuple" in plain_note
@@ -172,10 +171,11 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
         ),
         judging.float32_check(
             got,
-            {k: expected[k[4:]] for k in f32},
-            f32,
+            expected,
+            {f"{c}.out": f"the {c} case" for c in LABELS},
             device,
             numbers_ok=main_ok,
+            prefix="f32.",
         ),
         judging.finite_check(
             got,

@@ -226,7 +226,6 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
         diagnosis = judging.diagnose(actual, variant, MISTAKES)
     main_found = tuple(m for m in diagnosis or () if m.group != "mask")
     mask_found = tuple(m for m in diagnosis or () if m.group == "mask")
-    f32 = {f"f32.{key}": label for key, label in labels.items()}
     return [
         _interface(got),
         _output_shape(got),
@@ -257,10 +256,11 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
         _gradients(got, data, ref, main_ok),
         judging.float32_check(
             got,
-            {key: expected[key[4:]] for key in f32},
-            f32,
+            expected,
+            labels,
             device,
             numbers_ok=main_ok,
+            prefix="f32.",
             missing_hint="tensors made inside forward must follow the input "
             "(device=Q.device, dtype=Q.dtype)",
         ),

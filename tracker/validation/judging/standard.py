@@ -17,6 +17,7 @@ import torch
 from tracker.validation.judging.core import (
     FLOAT64,
     LARGE_INPUTS,
+    Comparison,
     Mistake,
     Outputs,
     Tolerance,
@@ -105,6 +106,36 @@ def judged(
     return decorate
 
 
+def _against_reference(
+    name: str,
+    got: Outputs,
+    actual: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    labels: Mapping[str, str],
+    tol: Tolerance,
+    *,
+    passed: str,
+    found: Sequence[Mistake] | None,
+    missing: Callable[[str, str, str], str],
+    where: Callable[[str, str, Comparison], str],
+    unexplained: Callable[[str], str],
+) -> CheckResult:
+    """The shape of every comparison check: the first of ``labels`` that is missing
+    (``missing(label, noun, why)``) or off (``where(label, noun, comparison)``) explains
+    the failure with the diagnosed mistake, else with ``unexplained(where)``."""
+    failure = first_mismatch(actual, expected, labels, tol)
+    if failure is None:
+        return CheckResult(name, True, passed)
+    key, comparison = failure
+    noun = "weights" if key.endswith("weights") else "output"
+    if comparison is None:
+        return CheckResult(name, False, missing(labels[key], noun, got.why(key)))
+    place = where(labels[key], noun, comparison)
+    if found:
+        return CheckResult(name, False, f"{explain(found)} ({place})")
+    return CheckResult(name, False, unexplained(place))
+
+
 def numbers_check(
     got: Outputs,
     actual: Mapping[str, torch.Tensor],
@@ -122,17 +153,19 @@ def numbers_check(
     On the first disagreement: the diagnosed mistake with where it shows, else
     "output differs from the reference (where); ``advice``"; a missing output quotes why.
     """
-    failure = first_mismatch(actual, expected, labels, tol)
-    if failure is None:
-        return CheckResult(name, True, passed)
-    key, comparison = failure
-    noun = "weights" if key.endswith("weights") else "output"
-    if comparison is None:
-        return CheckResult(name, False, f"{labels[key]}: no {noun} to compare: it {got.why(key)}")
-    where = f"{labels[key]}: {noun} {comparison.describe()}"
-    if found:
-        return CheckResult(name, False, f"{explain(found)} ({where})")
-    return CheckResult(name, False, f"output differs from the reference ({where}); {advice}")
+    return _against_reference(
+        name,
+        got,
+        actual,
+        expected,
+        labels,
+        tol,
+        passed=passed,
+        found=found,
+        missing=lambda label, noun, why: f"{label}: no {noun} to compare: it {why}",
+        where=lambda label, noun, comparison: f"{label}: {noun} {comparison.describe()}",
+        unexplained=lambda place: f"output differs from the reference ({place}); {advice}",
+    )
 
 
 def float32_check(
@@ -142,19 +175,20 @@ def float32_check(
     device: str,
     *,
     numbers_ok: bool,
+    prefix: str = "",
     missing_hint: str = "",
     name: str = "numbers_float32",
 ) -> CheckResult:
-    """Float32 outputs on ``device`` (keys of ``labels``) against the float64 reference
-    ``expected[key]``, under the dtype's and device's tolerance."""
+    """Float32 outputs on ``device`` against the float64 reference: for each key of
+    ``labels`` the output ``prefix + key`` (``prefix="f32."`` when the probe names its
+    float32 runs so) against ``expected[key]``, under the dtype's and device's tolerance."""
     tol = tolerance_for(torch.float32, device)
     for key, label in labels.items():
-        value = got.get(key, tuple(expected[key].shape))
+        value = got.get(prefix + key, tuple(expected[key].shape))
         if value is None:
+            why = got.why(prefix + key)
             hint = f": {missing_hint}" if missing_hint else ""
-            return CheckResult(
-                name, False, f"in float32 on {device}, {label}: {got.why(key)}{hint}"
-            )
+            return CheckResult(name, False, f"in float32 on {device}, {label}: {why}{hint}")
         comparison = compare(value, expected[key], tol)
         if comparison.ok:
             continue
@@ -232,18 +266,22 @@ def masking_check(
     reference: a missing one quotes why and ``accept`` (which masks to accept), a
     diagnosed mask mistake is named, else a mismatch is blamed on numbers_float64
     when that failed too, or described with ``unexplained`` and ``advice``."""
-    failure = first_mismatch(actual, expected, masks)
-    if failure is None:
-        return CheckResult(name, True, passed)
-    key, comparison = failure
-    noun = "weights" if key.endswith("weights") else "output"
-    if comparison is None:
-        return CheckResult(name, False, f"with {masks[key]} the {noun} {got.why(key)}: {accept}")
-    where = f"with {masks[key]}: {noun} {comparison.describe()}"
-    if found:
-        return CheckResult(name, False, f"{explain(found)} ({where})")
-    if not numbers_ok:
-        return CheckResult(
-            name, False, f"masked outputs differ too ({where}); fix numbers_float64 first"
-        )
-    return CheckResult(name, False, f"{unexplained} ({where}): {advice}")
+
+    def otherwise(place: str) -> str:
+        if not numbers_ok:
+            return f"masked outputs differ too ({place}); fix numbers_float64 first"
+        return f"{unexplained} ({place}): {advice}"
+
+    return _against_reference(
+        name,
+        got,
+        actual,
+        expected,
+        masks,
+        FLOAT64,
+        passed=passed,
+        found=found,
+        missing=lambda mask, noun, why: f"with {mask} the {noun} {why}: {accept}",
+        where=lambda mask, noun, comparison: f"with {mask}: {noun} {comparison.describe()}",
+        unexplained=otherwise,
+    )
