@@ -8,10 +8,10 @@ file the same way.
 
 A probe.py is a ``run(submission, phase, inputs, device)``; the ``probe`` decorator writes
 its opening (find the entry point, or note that it is missing). ``Probe`` collects one
-phase's outputs and notes: ``attempt(key)`` turns any exception of
-a sub-probe into the note ``key``, ``keep(name, value)`` checks and stores a tensor, and
-``call(fn, ...)`` runs learner code (under ``no_grad`` unless asked, and under the
-forbidden-call recorder when the lesson declares forbidden calls).
+phase's outputs and notes: ``attempt(key)`` turns any exception of a sub-probe into the
+note ``key``, ``keep(name, value)`` checks and stores a tensor, and ``call(fn, ...)`` runs
+learner code (under ``no_grad`` unless asked, and under the forbidden-call recorder when
+the lesson declares forbidden calls).
 
 ``Recorder`` watches the learner's code only while it runs, with three instruments:
 a ``TorchFunctionMode`` (Python-level torch functions such as
