@@ -136,7 +136,8 @@ def test_sample_correct_passes_and_records_everything(db_path: Path, cli_run) ->
     assert document["error"] is None
     assert document["lesson"] == LESSON and document["device"] == "cpu"
     assert document["checks"] and all(c["passed"] for c in document["checks"])
-    assert all(set(c) == {"name", "passed", "message"} for c in document["checks"])
+    assert all(set(c) == {"name", "passed", "message", "skipped"} for c in document["checks"])
+    assert not any(c["skipped"] for c in document["checks"])
     assert isinstance(document["duration_s"], float)
 
     assert rows(db_path, "SELECT passed, for_review, device FROM submissions") == [(1, 0, "cpu")]
@@ -189,12 +190,54 @@ def test_sample_infinite_loop_times_out(db_path: Path, cli_run) -> None:
 
 
 @pytest.mark.slow
-def test_syntax_error_shows_its_line(tmp_path: Path, cli_run) -> None:
+def test_syntax_error_shows_its_line_once(tmp_path: Path, cli_run) -> None:
     broken = tmp_path / "broken.py"
     broken.write_text("import torch\n\nclass SimpleMultiHeadAttention(:\n    pass\n")
     code, document, _ = submit_json(cli_run, LESSON, str(broken))
     assert code == 1
     assert document["error"] == "SyntaxError: invalid syntax (line 3)"
+    assert document["checks"] and all(c["skipped"] and not c["passed"] for c in document["checks"])
+    assert {c["message"] for c in document["checks"]} == {
+        "the submission did not run to the end (see the error)"
+    }
+    text = cli_run("submit", LESSON, str(broken)).output
+    assert text.count("SyntaxError") == 1
+    assert "  error: SyntaxError: invalid syntax (line 3)\n" in text
+    names = ", ".join(c["name"] for c in document["checks"])
+    assert f"  - skipped (the submission did not run to the end (see the error)): {names}\n" in text
+    assert "✗" not in text
+
+
+def test_render_verdict_shows_skipped_checks_once_per_reason() -> None:
+    from tracker.render.verdict import render_verdict
+
+    def check(name: str, passed: bool, message: str, skipped: bool = False) -> dict:
+        return {"name": name, "passed": passed, "message": message, "skipped": skipped}
+
+    document = {
+        "lesson": "flash-attention-3",
+        "passed": False,
+        "error": None,
+        "device": "cpu",
+        "isolation": "bubblewrap",
+        "duration_s": 1.0,
+        "checks": [
+            check("interface", True, "flash_attention is defined"),
+            check("output_shape", False, "the output raised TypeError"),
+            check("numbers_float64", False, "see output_shape", skipped=True),
+            check("causal", False, "see output_shape", skipped=True),
+            check("block_sizes_agree", False, "not every block size ran", skipped=True),
+            check("memory", True, "grew by 1 MiB"),
+        ],
+    }
+    lines = render_verdict(document)
+    assert lines[1:6] == [
+        "  ✓ interface: flash_attention is defined",
+        "  ✗ output_shape: the output raised TypeError",
+        "  - skipped (see output_shape): numbers_float64, causal",
+        "  - skipped (not every block size ran): block_sizes_agree",
+        "  ✓ memory: grew by 1 MiB",
+    ]
 
 
 @pytest.mark.slow
@@ -290,6 +333,24 @@ def test_flash_attention_memory_is_judged_from_separate_workers(
     assert memory["passed"] is passes
     if not passes:
         assert "the full seq x seq matrix is being built" in memory["message"]
+
+
+@pytest.mark.slow
+def test_fused_attention_fails_flash_attention_naming_the_call(db_path: Path, cli_run) -> None:
+    """The honest shortcut: PyTorch's fused kernel passes every numeric and memory check,
+    and fails only the check the lesson's forbidden calls add, which names it."""
+    bank = ROOT / "tests/submissions/flash-attention-3/cheat_sdpa.py"
+    code, document, result = submit_json(cli_run, "flash-attention-3", str(bank))
+    assert code == 1, result.output
+    failed = {c["name"]: c["message"] for c in document["checks"] if not c["passed"]}
+    assert list(failed) == ["no_forbidden_calls"], failed
+    assert failed["no_forbidden_calls"].startswith(
+        "the submission calls torch.nn.functional.scaled_dot_product_attention (dispatched to "
+        "aten::_scaled_dot_product_flash_attention_for_cpu), which this lesson forbids: the "
+        "fused kernel does the tiling for you; write it yourself"
+    )
+    assert [c["name"] for c in document["checks"]][:2] == ["interface", "no_forbidden_calls"]
+    assert rows(db_path, "SELECT count(*) FROM progress") == [(0,)]
 
 
 def test_a_fifo_is_refused_rather_than_read_forever(tmp_path: Path, cli_run) -> None:

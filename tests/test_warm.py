@@ -2,7 +2,7 @@
 
 One ``WarmWorker`` (module scope: its zygote imports torch) runs in this
 process with a spool of its own; jobs are built by hand the way the runner
-builds them (worker.py, probe.py, submission.py, inputs, job.json, out/) and
+builds them (worker.py, probe_kit.py, probe.py, submission.py, inputs, job.json, out/) and
 run through its executor, and where it matters the same job runs through the
 cold executor and both must agree. The socket side (a real ``tracker serve``)
 is tested in test_handoff.py.
@@ -46,6 +46,7 @@ def make_job(parent: Path, source: str, phase: str = "main") -> Path:
     spec.loader.exec_module(checks)
     job = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
     shutil.copy(ROOT / "tracker" / "validation" / "worker.py", job / "worker.py")
+    shutil.copy(ROOT / "tracker" / "validation" / "probe_kit.py", job / "probe_kit.py")
     shutil.copy(LESSON / "probe.py", job / "probe.py")
     (job / "submission.py").write_text(source)
     inputs = checks.make_inputs(phase, 1234)

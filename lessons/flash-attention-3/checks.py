@@ -23,22 +23,10 @@ import math
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from tracker.validation.judging import (
-    FLOAT64,
-    Mistake,
-    Outputs,
-    Tolerance,
-    compare,
-    describe_shape,
-    diagnose,
-    explain,
-    fail_all,
-    load_sibling,
-    tolerance_for,
-)
-from tracker.validation.lesson_api import CheckResult, PhaseResult
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main", "memory_baseline", "memory")
 PHASE_DEVICES = {"memory_baseline": "cpu", "memory": "cpu"}
@@ -51,9 +39,6 @@ MIB = 1 << 20
 MEMORY_ALLOWANCE_BYTES = 128 * MIB
 FULL_MATRIX_BYTES = MEM_SEQ * MEM_SEQ * 4
 LARGE_SCALE = 30.0
-# q, k scaled by 30 make scores ~1e3 in float32, whose rounding (~1e-4) moves the
-# saturated weights: a looser bound than FLOAT32, still far from any NaN or mistake.
-LARGE_TOL = Tolerance(rtol=1e-3, atol=1e-3)
 CASES = {  # name: (causal, block_size; 0 = the default), run in float64 on the CPU
     "nc": (0, 0),
     "c": (1, 0),
@@ -72,6 +57,7 @@ CHECKS = (
     "finite_large_inputs",
     "memory",
 )
+INTERFACE = judging.define(f"{ENTRY}(q, k, v, causal=False, block_size=64) returning the output")
 MISTAKES = (
     Mistake(
         "no_rescale",
@@ -119,11 +105,7 @@ MISTAKES = (
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-
-    def randn(*shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-        return torch.randn(*shape, generator=g, dtype=dtype)
-
+    randn = judging.normal(seed)
     inputs: dict[str, torch.Tensor] = {}
 
     def case(
@@ -180,15 +162,8 @@ def _variant(
                 continue
             s = q[..., qs:qe, :] @ k[..., ks:ke, :].transpose(-2, -1) * scale
             if causal and not mistakes & {"causal_ignored", "causal_block_only"}:
-                rows = torch.arange(qs, qe)[:, None]
-                cols = torch.arange(ks, ke)[None, :]
-                if "causal_excludes_diagonal" in mistakes:
-                    hide = cols >= rows
-                elif "causal_one_ahead" in mistakes:
-                    hide = cols > rows + 1
-                else:
-                    hide = cols > rows
-                s = s.masked_fill(hide, -math.inf)
+                rows, cols = torch.arange(qs, qe)[:, None], torch.arange(ks, ke)[None, :]
+                s = s.masked_fill(judging.causal_hidden(rows, cols, mistakes), -math.inf)
             m_new = torch.maximum(m, s.amax(dim=-1, keepdim=True))
             p = torch.exp(s - m_new)
             correction = torch.exp(m - m_new)
@@ -201,202 +176,105 @@ def _variant(
     return out
 
 
-def _expected(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
-    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-
-
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
+@judging.judged(CHECKS, INTERFACE)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
-    got = Outputs(results.get("main"))
-    if got.error:
-        return fail_all(CHECKS, f"the submission did not run to the end: {got.error}")
-    if got.note("construct"):
-        return [
-            CheckResult(
-                "interface",
-                False,
-                f"{got.note('construct')}: define "
-                f"{ENTRY}(q, k, v, causal=False, block_size=64) returning the output",
-            ),
-            *fail_all(CHECKS[1:], "not run: the interface check failed"),
-        ]
 
     def args(case: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool, int]:
         causal, block = CASES.get(case) or F32_CASES[case]
         q, k, v = (data[f"{case}.{n}"].double() for n in ("q", "k", "v"))
         return q, k, v, bool(causal), block or 64
 
-    expected = {f"{c}.out": _expected(*args(c)[:4]) for c in (*CASES, *F32_CASES)}
-    actual = {}
-    for case in CASES:
-        value = got.get(f"{case}.out", tuple(expected[f"{case}.out"].shape))
-        if value is not None:
-            actual[f"{case}.out"] = value
-
-    def ok(cases: tuple[str, ...]) -> bool:
-        return all(
-            f"{c}.out" in actual and compare(actual[f"{c}.out"], expected[f"{c}.out"], FLOAT64).ok
-            for c in cases
-        )
+    expected = {
+        f"{c}.out": F.scaled_dot_product_attention(*args(c)[:3], is_causal=args(c)[3])
+        for c in (*CASES, *F32_CASES)
+    }
+    actual = got.like({f"{c}.out": expected[f"{c}.out"] for c in CASES})
 
     def variant(mistakes: frozenset[str]) -> dict[str, torch.Tensor]:
         return {f"{c}.out": _variant(*args(c), mistakes) for c in CASES}
 
-    plain_ok, causal_ok = ok(("nc", "nc16")), ok(("c", "c16", "short"))
-    found = None if plain_ok and causal_ok else diagnose(actual, variant, MISTAKES)
+    plain = {"nc.out": f"non-causal at seq {SEQ}", "nc16.out": "non-causal, block_size=16"}
+    plain_ok = judging.agree(actual, expected, plain)
+    causal_ok = judging.agree(actual, expected, ("c.out", "c16.out", "short.out"))
+    found = None if plain_ok and causal_ok else judging.diagnose(actual, variant, MISTAKES)
     causal_found = tuple(m for m in found or () if m.group == "causal")
-    other_found = tuple(m for m in found or () if m.group != "causal")
+    f32 = {"f32nc.out": "non-causal", "f32c.out": "causal"}
+    return [
+        CheckResult("interface", True, f"{ENTRY} is defined"),
+        _output_shape(got, data),
+        judging.numbers_check(
+            got,
+            actual,
+            expected,
+            plain,
+            found=tuple(m for m in found or () if m.group != "causal"),
+            passed=f"non-causal output matches PyTorch's attention at seq {SEQ} (a partial "
+            "last block), blocks 64 and 16",
+            advice="the non-causal output differs from softmax(q k^T / sqrt(d)) v",
+        ),
+        _causal(causal_ok, causal_found, plain_ok),
+        _block_sizes(actual),
+        judging.float32_check(got, expected, f32, device, numbers_ok=plain_ok and causal_ok),
+        judging.finite_check(
+            got,
+            "f32large.out",
+            tuple(expected["f32large.out"].shape),
+            scaled=f"q and k scaled by {LARGE_SCALE:g}",
+            expected=expected["f32large.out"],
+            nan_advice="start m at -inf, subtract the running max before exp, and rescale by "
+            "exp(m_old - m_new)",
+        ),
+        _memory(inputs, results, device),
+    ]
 
-    checks = [CheckResult("interface", True, f"{ENTRY} is defined")]
-    missing = [c for c in CASES if f"{c}.out" not in actual]
-    if missing:
-        c = missing[0]
-        causal, block = CASES[c]
-        call = f"causal={bool(causal)}" + (f", block_size={block}" if block else "")
-        checks.append(
-            CheckResult(
+
+def _output_shape(got: Outputs, data: dict[str, torch.Tensor]) -> CheckResult:
+    for case, (causal, block) in CASES.items():
+        if got.get(f"{case}.out", data[f"{case}.q"].shape) is None:
+            call = f"causal={bool(causal)}" + (f", block_size={block}" if block else "")
+            shape = judging.describe_shape(tuple(data[f"{case}.q"].shape))
+            return CheckResult(
                 "output_shape",
                 False,
-                f"{ENTRY}(q, k, v, {call}) on {describe_shape(tuple(data[c + '.q'].shape))} "
-                f"inputs: the output {got.why(c + '.out')}",
+                f"{ENTRY}(q, k, v, {call}) on {shape} inputs: the output {got.why(case + '.out')}",
             )
-        )
-    else:
-        checks.append(CheckResult("output_shape", True, "output has the shape of q"))
+    return CheckResult("output_shape", True, "output has the shape of q")
 
-    if plain_ok:
-        checks.append(
-            CheckResult(
-                "numbers_float64",
-                True,
-                f"non-causal output matches PyTorch's "
-                f"attention at seq {SEQ} (a partial last block), blocks 64 and 16",
-            )
-        )
-    else:
-        detail = next(
-            (
-                compare(actual[k], expected[k], FLOAT64).describe()
-                for k in ("nc.out", "nc16.out")
-                if k in actual
-            ),
-            f"no output: it {got.why('nc.out')}",
-        )
-        advice = (
-            explain(other_found)
-            if other_found
-            else ("the non-causal output differs from softmax(q k^T / sqrt(d)) v")
-        )
-        checks.append(CheckResult("numbers_float64", False, f"{advice} ({detail})"))
 
+def _causal(causal_ok: bool, found: tuple[Mistake, ...], plain_ok: bool) -> CheckResult:
     if causal_ok:
-        checks.append(CheckResult("causal", True, "causal=True matches PyTorch's is_causal"))
-    elif causal_found:
-        checks.append(CheckResult("causal", False, explain(causal_found)))
-    elif not plain_ok:
-        checks.append(
-            CheckResult("causal", False, "causal outputs differ too; fix numbers_float64 first")
-        )
-    else:
-        checks.append(
-            CheckResult(
-                "causal",
-                False,
-                "causal outputs differ from PyTorch's "
-                "is_causal=True: query i sees keys 0..i, including i",
-            )
-        )
-
-    pairs = (("nc", "nc16"), ("c", "c16"))
-    if all(f"{a}.out" in actual and f"{b}.out" in actual for a, b in pairs):
-        disagree = [
-            f"{a} vs {b}"
-            for a, b in pairs
-            if not compare(actual[f"{b}.out"], actual[f"{a}.out"], FLOAT64).ok
-        ]
-        checks.append(
-            CheckResult(
-                "block_sizes_agree",
-                False,
-                "block_size 64 and 16 give different "
-                "outputs: the result must not depend on the tiling (online rescaling, "
-                "partial blocks)",
-            )
-            if disagree
-            else CheckResult("block_sizes_agree", True, "block sizes 64 and 16 agree")
-        )
-    else:
-        checks.append(
-            CheckResult("block_sizes_agree", False, "not every block size ran (see output_shape)")
-        )
-
-    tol = tolerance_for(torch.float32, device)
-    f32_problem = None
-    for c in ("f32nc", "f32c"):
-        value = got.get(f"{c}.out", tuple(expected[f"{c}.out"].shape))
-        if value is None:
-            f32_problem = f"float32 on {device}: the output {got.why(c + '.out')}"
-            break
-        comparison = compare(value, expected[f"{c}.out"], tol)
-        if not comparison.ok:
-            f32_problem = (
-                f"float32 on {device} ({'causal' if c == 'f32c' else 'non-causal'}): "
-                f"{comparison.describe()}"
-                + ("" if plain_ok and causal_ok else " (see numbers_float64)")
-            )
-            break
-    checks.append(
-        CheckResult(
-            "numbers_float32",
-            f32_problem is None,
-            f32_problem or f"float32 on {device} agrees (rtol {tol.rtol:g}, atol {tol.atol:g})",
-        )
+        return CheckResult("causal", True, "causal=True matches PyTorch's is_causal")
+    if found:
+        return CheckResult("causal", False, judging.explain(found))
+    if not plain_ok:
+        return CheckResult("causal", False, "causal outputs differ too; fix numbers_float64 first")
+    return CheckResult(
+        "causal",
+        False,
+        "causal outputs differ from PyTorch's is_causal=True: query i sees keys 0..i, including i",
     )
 
-    large = got.get("f32large.out", tuple(expected["f32large.out"].shape))
-    if large is None:
-        checks.append(
-            CheckResult(
-                "finite_large_inputs",
-                False,
-                f"inputs scaled by {LARGE_SCALE:g}: the output {got.why('f32large.out')}",
-            )
+
+def _block_sizes(actual: dict[str, torch.Tensor]) -> CheckResult:
+    name = "block_sizes_agree"
+    pairs = (("nc", "nc16"), ("c", "c16"))
+    if not all(f"{a}.out" in actual and f"{b}.out" in actual for a, b in pairs):
+        return judging.skipped(name, "not every block size ran (see output_shape)")
+    if any(
+        not judging.compare(actual[f"{b}.out"], actual[f"{a}.out"], judging.FLOAT64).ok
+        for a, b in pairs
+    ):
+        return CheckResult(
+            name,
+            False,
+            "block_size 64 and 16 give different outputs: the result must not depend on the "
+            "tiling (online rescaling, partial blocks)",
         )
-    elif not bool(torch.isfinite(large).all()):
-        checks.append(
-            CheckResult(
-                "finite_large_inputs",
-                False,
-                f"q and k scaled by {LARGE_SCALE:g} give NaN or inf: "
-                "start m at -inf, subtract the running max before exp, and rescale by "
-                "exp(m_old - m_new)",
-            )
-        )
-    else:
-        comparison = compare(large, expected["f32large.out"], LARGE_TOL)
-        checks.append(
-            CheckResult(
-                "finite_large_inputs",
-                comparison.ok,
-                f"q and k scaled by {LARGE_SCALE:g}: finite and correct"
-                if comparison.ok
-                else f"q and k scaled by {LARGE_SCALE:g}: finite but wrong "
-                f"({comparison.describe()})",
-            )
-        )
-    checks.append(_memory(inputs, results, device))
-    return checks
+    return CheckResult(name, True, "block sizes 64 and 16 agree")
 
 
-def _peak(result: PhaseResult, device: str) -> tuple[int, str]:
-    return int(result.peak_rss_bytes), "peak RSS"  # measured on the CPU (PHASE_DEVICES)
-
-
-def _memory(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> CheckResult:
+def _memory(inputs: Inputs, results: Results, device: str) -> CheckResult:
     name = "memory"
     base, big = results.get("memory_baseline"), results.get("memory")
     if base is None or big is None:
@@ -417,14 +295,17 @@ def _memory(
     q, k, v = (data[f"mem.{n}"].double() for n in ("q", "k", "v"))
     rows = torch.cat([torch.arange(64), torch.arange(MEM_SEQ - 64, MEM_SEQ)])
     expected = F.scaled_dot_product_attention(q[..., rows, :], k, v)
-    comparison = compare(out[..., rows, :], expected, tolerance_for(torch.float32, device))
+    comparison = judging.compare(
+        out[..., rows, :], expected, judging.tolerance_for(torch.float32, device)
+    )
     if not comparison.ok:
         return CheckResult(
             name,
             False,
             f"the large call (seq {MEM_SEQ}) gives wrong numbers ({comparison.describe()})",
         )
-    (base_peak, what), (big_peak, _) = _peak(base, device), _peak(big, device)
+    # The kernel's figure from outside each worker (the memory phases run on the CPU).
+    base_peak, big_peak, what = int(base.peak_rss_bytes), int(big.peak_rss_bytes), "peak RSS"
     if big_peak <= 0 or base_peak <= 0:
         return CheckResult(name, False, f"{what} was not measured, so memory cannot be judged")
     extra = big_peak - base_peak

@@ -1,8 +1,9 @@
 """Trusted checks for multi-head-attention-2: compare the learner's module with reference.py.
 
 Every number the learner's module produced is recomputed here with the
-reference; when they disagree, the reference is recomputed with common mistakes
-applied (``_variant``) and the matching mistake is named. Sizes: d_model 256 with
+reference; when they disagree, ``_variant`` recomputes it with common mistakes
+applied (the toolkit's ``attention`` for the per-head maths, plus projections,
+head split and merge) and the matching mistake is named. Sizes: d_model 256 with
 4 heads gives d_k = 64, so "divide by sqrt(d_k) = 8" is the advice a learner reads,
 while the float64 weights crossing the sandbox stay small (0.5 MiB a matrix).
 """
@@ -13,24 +14,10 @@ import math
 
 import torch
 
-from tracker.validation.judging import (
-    DETERMINISM,
-    FLOAT64,
-    ROW_SUM_ATOL,
-    ZERO_GRAD_ATOL,
-    Mistake,
-    Outputs,
-    compare,
-    describe_shape,
-    diagnose,
-    explain,
-    fail_all,
-    load_sibling,
-    tolerance_for,
-)
-from tracker.validation.lesson_api import CheckResult, PhaseResult
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main",)
 ENTRY = "SimpleMultiHeadAttention"
@@ -54,6 +41,10 @@ CHECKS = (
     "finite_large_inputs",
     "other_sizes",
 )
+MASKS = {
+    "causal.out": f"a 0/1 int64 causal mask of shape {judging.describe_shape((SEQ, SEQ))}",
+    "pad.out": f"a bool padding mask of shape {judging.describe_shape((BATCH, 1, 1, SEQ_K))}",
+}
 SQRT_DK = math.sqrt(D_K)
 MISTAKES = (
     Mistake(
@@ -128,47 +119,23 @@ MISTAKES = (
         "the transformer block, not to attention",
         "residual",
     ),
-    Mistake(
-        "mask_inverted",
-        "the mask is inverted: 1/True must keep a position and 0/False hide it "
-        "(scores.masked_fill(mask == 0, float('-inf')))",
-        "mask",
-    ),
-    Mistake(
-        "mask_ignored",
-        "the mask has no effect: hide the positions where mask == 0 by setting their scores "
-        "to -inf before the softmax",
-        "mask",
-    ),
-    Mistake(
-        "mask_zero_fill",
-        "hidden scores are set to 0 instead of -inf, so hidden positions still get weight: "
-        "masked_fill(mask == 0, float('-inf'))",
-        "mask",
-    ),
-    Mistake(
-        "mask_additive",
-        "the 0/1 mask is added to the scores; hiding a position needs -inf there "
-        "(masked_fill(mask == 0, float('-inf'))), not +0",
-        "mask",
-    ),
-    Mistake(
-        "mask_after_softmax",
-        "the mask is applied after the softmax, so the kept weights no longer sum to 1: fill "
-        "the scores with -inf before the softmax",
-        "mask",
-    ),
+    *judging.mask_mistakes(),  # inverted, ignored, zero fill, additive, after softmax
 )
-_MASK_IDS = {m.id for m in MISTAKES if m.group == "mask"}
+
+
+def _interface_failed(construct: str) -> str:
+    hint = ""
+    if "has no attribute W_" in construct or "has no .weight" in construct:
+        hint = "; in __init__ define self.W_Q = nn.Linear(d_model, d_model), and so on"
+    return (
+        f"could not build {ENTRY}({D_MODEL}, {NUM_HEADS}) and load its W_Q, W_K, W_V, W_O: "
+        f"{construct}{hint}"
+    )
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
     """Random inputs, masks and weights (float64); the probe casts for the float32 runs."""
-    g = torch.Generator().manual_seed(seed)
-
-    def randn(*shape: int, scale: float = 1.0) -> torch.Tensor:
-        return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
-
+    randn = judging.normal(seed)
     inputs: dict[str, torch.Tensor] = {
         "config": torch.tensor([D_MODEL, NUM_HEADS, SMALL_D, SMALL_HEADS], dtype=torch.int64),
         "x": randn(BATCH, SEQ, D_MODEL),
@@ -179,12 +146,8 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
         "small.x": randn(BATCH, SEQ_Q, SMALL_D),
         # 0/1 integers for the causal mask, bool for padding: both forms must work.
         "mask_causal": torch.tril(torch.ones(SEQ, SEQ, dtype=torch.int64)),
+        "mask_pad": judging.padding_mask(SEQ_K, slice(-2, None), [0, 4, 5, 6]),
     }
-    pad = torch.ones(BATCH, 1, 1, SEQ_K, dtype=torch.bool)
-    pad[0, ..., -2:] = False
-    pad[1, ..., 0] = False
-    pad[1, ..., -3:] = False
-    inputs["mask_pad"] = pad
     inputs["x_large"] = inputs["x"] * LARGE_SCALE
     for prefix, d in (("w.", D_MODEL), ("small.w.", SMALL_D)):
         for name in LAYERS:
@@ -195,11 +158,7 @@ def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
 
 def _reference_module(inputs: dict[str, torch.Tensor], prefix: str, d: int, h: int):
     module = reference.SimpleMultiHeadAttention(d, h).double().eval()
-    with torch.no_grad():
-        for name in LAYERS:
-            getattr(module, name).weight.copy_(inputs[f"{prefix}{name}.weight"])
-            getattr(module, name).bias.copy_(inputs[f"{prefix}{name}.bias"])
-    return module
+    return judging.copy_linears(module, inputs, prefix, LAYERS)
 
 
 def _variant(
@@ -211,54 +170,22 @@ def _variant(
     mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Multi-head attention as a function, with the named mistakes applied."""
-    b, sq, d = Q.shape
-    h, dk = NUM_HEADS, D_K
 
     def project(name: str, x: torch.Tensor) -> torch.Tensor:
-        y = x @ inputs[f"w.{name}.weight"].T
-        return y if "no_bias" in mistakes else y + inputs[f"w.{name}.bias"]
-
-    def split(x: torch.Tensor) -> torch.Tensor:
-        if "split_no_transpose" in mistakes:
-            return x.reshape(b, h, x.shape[1], dk)
-        return x.view(b, x.shape[1], h, dk).transpose(1, 2)
+        bias = None if "no_bias" in mistakes else inputs[f"w.{name}.bias"]
+        return judging.linear(x, inputs[f"w.{name}.weight"], bias)
 
     if "kv_inputs_swapped" in mistakes:
         K, V = V, K  # noqa: N806
-    q, k, v = split(project("W_Q", Q)), split(project("W_K", K)), split(project("W_V", V))
-    if "kv_swapped" in mistakes:
-        k, v = v, k
-    scores = q @ k.transpose(-2, -1)
-    if "scale_dk" in mistakes:
-        scores = scores / dk
-    elif "scale_dmodel" in mistakes:
-        scores = scores / math.sqrt(d)
-    elif "no_scale" not in mistakes:
-        scores = scores / math.sqrt(dk)
-    keep = None if mask is None else (mask != 0)
-    if keep is not None:
-        if "mask_inverted" in mistakes:
-            scores = scores.masked_fill(keep, float("-inf"))
-        elif "mask_zero_fill" in mistakes:
-            scores = scores.masked_fill(~keep, 0.0)
-        elif "mask_additive" in mistakes:
-            scores = scores + mask.to(scores.dtype)
-        elif not mistakes & {"mask_ignored", "mask_after_softmax"}:
-            scores = scores.masked_fill(~keep, float("-inf"))
-    axes = {"softmax_queries": -2, "softmax_heads": 1, "softmax_batch": 0}
-    dim = next((axes[m] for m in mistakes if m in axes), -1)
-    weights = torch.softmax(scores, dim=dim)
-    if keep is not None and "mask_after_softmax" in mistakes:
-        weights = weights * keep
-    heads = weights @ v
-    if "merge_no_transpose" in mistakes:
-        merged = heads.reshape(b, sq, d)
-    else:
-        merged = heads.transpose(1, 2).reshape(b, sq, d)
+    plain = "split_no_transpose" in mistakes
+    q, k, v = (
+        judging.split_heads(project(name, x), NUM_HEADS, plain_view=plain)
+        for name, x in (("W_Q", Q), ("W_K", K), ("W_V", V))
+    )
+    heads, weights = judging.attention(q, k, v, mask, mistakes=mistakes, d_model=Q.shape[-1])
+    merged = judging.merge_heads(heads, plain_view="merge_no_transpose" in mistakes)
     out = merged if "no_w_o" in mistakes else project("W_O", merged)
-    if "residual" in mistakes:
-        out = out + Q
-    return out, weights
+    return (out + Q if "residual" in mistakes else out), weights
 
 
 def _cases(inputs: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, ...]]:
@@ -271,48 +198,16 @@ def _cases(inputs: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, ...
     }
 
 
-def _shape(case: str, what: str) -> tuple[int, ...]:
-    sq, sk = (SEQ, SEQ) if case in ("self", "causal") else (SEQ_Q, SEQ_K)
-    return (BATCH, sq, D_MODEL) if what == "out" else (BATCH, NUM_HEADS, sq, sk)
-
-
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
+@judging.judged(CHECKS, _interface_failed)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
-    got = Outputs(results.get("main"))
-    if got.error:
-        return fail_all(CHECKS, f"the submission did not run to the end: {got.error}")
-    construct = got.note("construct")
-    if construct is not None:
-        hint = ""
-        if "has no attribute W_" in construct or "has no .weight" in construct:
-            hint = "; in __init__ define self.W_Q = nn.Linear(d_model, d_model), and so on"
-        return [
-            CheckResult(
-                "interface",
-                False,
-                f"could not build {ENTRY}({D_MODEL}, {NUM_HEADS}) and load "
-                f"its W_Q, W_K, W_V, W_O: {construct}{hint}",
-            ),
-            *fail_all(CHECKS[1:], "not run: the interface check failed"),
-        ]
     ref = _reference_module(data, "w.", D_MODEL, NUM_HEADS)
     cases = _cases(data)
     expected: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for case, args in cases.items():
             expected[f"{case}.out"], expected[f"{case}.weights"] = ref(*args)
-
-    actual: dict[str, torch.Tensor] = {}
-    for case in cases:
-        for what in ("out", "weights"):
-            value = got.get(f"{case}.{what}", _shape(case, what))
-            if value is not None:
-                actual[f"{case}.{what}"] = value
-
-    def close(keys: list[str]) -> bool:
-        return all(k in actual and compare(actual[k], expected[k], FLOAT64).ok for k in keys)
+    actual = got.like(expected)
 
     def variant(mistakes: frozenset[str]) -> dict[str, torch.Tensor]:
         found: dict[str, torch.Tensor] = {}
@@ -320,35 +215,69 @@ def judge(
             found[f"{case}.out"], found[f"{case}.weights"] = _variant(data, mistakes, *args)
         return found
 
-    main_ok = close(["self.out", "cross.out"])
-    mask_ok = close(["causal.out", "pad.out"])
-    weights_ok = all(
-        compare(v, expected[k], FLOAT64).ok for k, v in actual.items() if k.endswith("weights")
+    labels = {"self.out": "self-attention", "cross.out": "cross-attention"}
+    main_ok, mask_ok = (
+        judging.agree(actual, expected, labels),
+        judging.agree(actual, expected, MASKS),
     )
+    weights_ok = judging.agree(actual, expected, [k for k in actual if k.endswith("weights")])
     diagnosis = None
     if not (main_ok and mask_ok and weights_ok):
-        diagnosis = diagnose(actual, variant, MISTAKES)
-    main_found = tuple(m for m in diagnosis or () if m.id not in _MASK_IDS)
-    mask_found = tuple(m for m in diagnosis or () if m.id in _MASK_IDS)
-
-    checks = [
-        _interface(got, data),
+        diagnosis = judging.diagnose(actual, variant, MISTAKES)
+    main_found = tuple(m for m in diagnosis or () if m.group != "mask")
+    mask_found = tuple(m for m in diagnosis or () if m.group == "mask")
+    return [
+        _interface(got),
         _output_shape(got),
-        _numbers(got, actual, expected, main_ok, main_found),
-        _weights(got, actual, expected, main_ok, main_found),
-        _masking(got, actual, expected, main_ok, mask_ok, mask_found),
+        judging.numbers_check(
+            got,
+            actual,
+            expected,
+            labels,
+            found=main_found,
+            passed="float64 outputs match the reference (self and cross)",
+            advice="no single common mistake explains it: check the 1/sqrt(d_k) scaling, "
+            "softmax over the keys (dim=-1), the head split and merge (view + transpose), "
+            "keys versus values, and W_O",
+        ),
+        _weights(got, actual, expected, main_found),
+        judging.masking_check(
+            got,
+            actual,
+            expected,
+            MASKS,
+            numbers_ok=main_ok,
+            found=mask_found,
+            passed="a 0/1 causal mask and a bool padding mask both hide the right positions",
+            accept="accept 0/1 and bool masks that broadcast to (batch, num_heads, seq_q, "
+            "seq_k), e.g. scores.masked_fill(mask == 0, float('-inf'))",
+        ),
         _independence(got, main_found),
         _gradients(got, data, ref, main_ok),
-        _float32(got, expected, device, main_ok),
+        judging.float32_check(
+            got,
+            expected,
+            labels,
+            device,
+            numbers_ok=main_ok,
+            prefix="f32.",
+            missing_hint="tensors made inside forward must follow the input "
+            "(device=Q.device, dtype=Q.dtype)",
+        ),
         _determinism(got),
         _batch(got, actual),
-        _finite(got),
+        judging.finite_check(
+            got,
+            "f32.large.out",
+            (BATCH, SEQ, D_MODEL),
+            scaled=f"inputs scaled by {LARGE_SCALE:g}",
+            nan_advice="use torch.softmax (or subtract each row's max before exp)",
+        ),
         _other_sizes(got, data, main_ok),
     ]
-    return checks
 
 
-def _interface(got: Outputs, data: dict[str, torch.Tensor]) -> CheckResult:
+def _interface(got: Outputs) -> CheckResult:
     for name in LAYERS:
         same = got.get(f"iface.{name}.weight_equal", ())
         if same is None or not bool(same):
@@ -377,15 +306,19 @@ def _interface(got: Outputs, data: dict[str, torch.Tensor]) -> CheckResult:
 def _output_shape(got: Outputs) -> CheckResult:
     problems = []
     for case, label, call in (
-        ("self", "self-attention", f"Q = K = V of shape {describe_shape((BATCH, SEQ, D_MODEL))}"),
+        (
+            "self",
+            "self-attention",
+            f"Q = K = V of shape {judging.describe_shape((BATCH, SEQ, D_MODEL))}",
+        ),
         (
             "cross",
             "cross-attention",
-            f"Q {describe_shape((BATCH, SEQ_Q, D_MODEL))}, K and V "
-            f"{describe_shape((BATCH, SEQ_K, D_MODEL))}",
+            f"Q {judging.describe_shape((BATCH, SEQ_Q, D_MODEL))}, K and V "
+            f"{judging.describe_shape((BATCH, SEQ_K, D_MODEL))}",
         ),
     ):
-        want = _shape(case, "out")
+        want = (BATCH, SEQ if case == "self" else SEQ_Q, D_MODEL)
         if got.get(f"{case}.out", want) is None:
             problems.append(f"{label} ({call}): the output {got.why(f'{case}.out')}")
     if problems:
@@ -395,42 +328,10 @@ def _output_shape(got: Outputs) -> CheckResult:
     )
 
 
-def _numbers(
-    got: Outputs,
-    actual: dict[str, torch.Tensor],
-    expected: dict[str, torch.Tensor],
-    main_ok: bool,
-    found: tuple[Mistake, ...],
-) -> CheckResult:
-    name = "numbers_float64"
-    if main_ok:
-        return CheckResult(name, True, "float64 outputs match the reference (self and cross)")
-    missing = [k for k in ("self.out", "cross.out") if k not in actual]
-    if len(missing) == 2:
-        return CheckResult(name, False, f"no output to compare: it {got.why('self.out')}")
-    worst = []
-    for key in ("self.out", "cross.out"):
-        if key in actual:
-            comparison = compare(actual[key], expected[key], FLOAT64)
-            if not comparison.ok:
-                worst.append(f"{key.split('.')[0]}-attention {comparison.describe()}")
-    detail = "; ".join(worst) or "cross-attention did not run"
-    if found:
-        return CheckResult(name, False, f"{explain(found)} (output differs: {detail})")
-    return CheckResult(
-        name,
-        False,
-        f"output differs from the reference ({detail}); no single common mistake "
-        "explains it: check the 1/sqrt(d_k) scaling, softmax over the keys (dim=-1), the head "
-        "split and merge (view + transpose), keys versus values, and W_O",
-    )
-
-
 def _weights(
     got: Outputs,
     actual: dict[str, torch.Tensor],
     expected: dict[str, torch.Tensor],
-    main_ok: bool,
     found: tuple[Mistake, ...],
 ) -> CheckResult:
     name = "attention_weights"
@@ -449,8 +350,8 @@ def _weights(
         if not bool(torch.isfinite(sums).all()):
             return CheckResult(name, False, f"{case}-attention weights contain NaN or inf")
         off = float((sums - 1).abs().max())
-        if off > ROW_SUM_ATOL:
-            hint = f": {explain(found)}" if found else ": softmax over the keys (dim=-1)"
+        if off > judging.ROW_SUM_ATOL:
+            hint = f": {judging.explain(found)}" if found else ": softmax over the keys (dim=-1)"
             return CheckResult(
                 name,
                 False,
@@ -460,10 +361,10 @@ def _weights(
         bad = [
             str(h)
             for h in range(NUM_HEADS)
-            if not compare(actual[key][:, h], expected[key][:, h], FLOAT64).ok
+            if not judging.compare(actual[key][:, h], expected[key][:, h], judging.FLOAT64).ok
         ]
         if bad:
-            hint = f": {explain(found)}" if found else ""
+            hint = f": {judging.explain(found)}" if found else ""
             return CheckResult(
                 name,
                 False,
@@ -475,47 +376,6 @@ def _weights(
         True,
         "weights are (batch, num_heads, seq_q, seq_k), rows sum to 1, "
         "every head matches the reference",
-    )
-
-
-def _masking(
-    got: Outputs,
-    actual: dict[str, torch.Tensor],
-    expected: dict[str, torch.Tensor],
-    main_ok: bool,
-    mask_ok: bool,
-    found: tuple[Mistake, ...],
-) -> CheckResult:
-    name = "masking"
-    if mask_ok:
-        return CheckResult(
-            name, True, "a 0/1 causal mask and a bool padding mask both hide the right positions"
-        )
-    described = {
-        "causal": f"a 0/1 int64 causal mask of shape {describe_shape((SEQ, SEQ))}",
-        "pad": f"a bool padding mask of shape {describe_shape((BATCH, 1, 1, SEQ_K))}",
-    }
-    for case, what in described.items():
-        if f"{case}.out" not in actual:
-            return CheckResult(
-                name,
-                False,
-                f"with {what} the output {got.why(f'{case}.out')}: accept 0/1 and "
-                "bool masks that broadcast to (batch, num_heads, seq_q, seq_k), e.g. "
-                "scores.masked_fill(mask == 0, float('-inf'))",
-            )
-    if found:
-        return CheckResult(name, False, explain(found))
-    if not main_ok:
-        return CheckResult(
-            name, False, "masked outputs differ from the reference too; fix numbers_float64 first"
-        )
-    worst = compare(actual["causal.out"], expected["causal.out"], FLOAT64)
-    return CheckResult(
-        name,
-        False,
-        f"unmasked outputs agree but masked ones differ ({worst.describe()} with "
-        "the causal mask): positions where mask == 0 must get -inf before the softmax",
     )
 
 
@@ -533,9 +393,11 @@ def _independence(got: Outputs, found: tuple[Mistake, ...]) -> CheckResult:
                     f"with W_O = identity, back-propagating head {head}'s output "
                     f"slice failed: it {got.why(key)}",
                 )
-            leaks = [str(h) for h in range(NUM_HEADS) if h != head and blocks[h] > ZERO_GRAD_ATOL]
+            leaks = [
+                str(h) for h in range(NUM_HEADS) if h != head and blocks[h] > judging.ZERO_GRAD_ATOL
+            ]
             if leaks:
-                hint = explain(m for m in found if m.group in ("split", "merge")) or (
+                hint = judging.explain(m for m in found if m.group in ("split", "merge")) or (
                     "split heads with .view(batch, seq, num_heads, d_k).transpose(1, 2) and "
                     "merge with .transpose(1, 2).reshape(batch, seq, d_model)"
                 )
@@ -576,7 +438,7 @@ def _gradients(
             actual = got.get(key, tuple(expected.shape))
             if actual is None:
                 missing.append(f"{layer}.{kind}")
-            elif not compare(actual, expected, FLOAT64).ok:
+            elif not judging.compare(actual, expected, judging.FLOAT64).ok:
                 wrong.append(f"{layer}.{kind}")
     note = got.note("grad")
     if note and not got.has("grad.W_Q.weight"):
@@ -615,45 +477,6 @@ def _gradients(
     return CheckResult(name, True, "gradients reach every parameter and match the reference")
 
 
-def _float32(
-    got: Outputs, expected: dict[str, torch.Tensor], device: str, main_ok: bool
-) -> CheckResult:
-    name = "numbers_float32"
-    tol = tolerance_for(torch.float32, device)
-    details = []
-    for case in ("self", "cross"):
-        key = f"f32.{case}.out"
-        actual = got.get(key, _shape(case, "out"))
-        if actual is None:
-            return CheckResult(
-                name,
-                False,
-                f"in float32 on {device}, {case}-attention {got.why(key)}: tensors "
-                "made inside forward must follow the input (device=Q.device, dtype=Q.dtype)",
-            )
-        comparison = compare(actual, expected[f"{case}.out"], tol)
-        if not comparison.ok:
-            details.append(f"{case}-attention {comparison.describe()}")
-    if not details:
-        return CheckResult(
-            name,
-            True,
-            f"float32 on {device} agrees with the reference (rtol {tol.rtol:g}, atol {tol.atol:g})",
-        )
-    if not main_ok:
-        return CheckResult(
-            name,
-            False,
-            f"float32 on {device} differs too ({'; '.join(details)}); see numbers_float64",
-        )
-    return CheckResult(
-        name,
-        False,
-        f"float64 agrees but float32 on {device} does not ({'; '.join(details)}, "
-        f"tolerance rtol {tol.rtol:g}, atol {tol.atol:g}): something depends on the dtype",
-    )
-
-
 def _determinism(got: Outputs) -> CheckResult:
     name = "determinism"
     first = got.get("f32.self.out")
@@ -664,7 +487,7 @@ def _determinism(got: Outputs) -> CheckResult:
             False,
             f"two eval-mode calls did not both run: the second {got.why('f32.again.out')}",
         )
-    if first.shape != second.shape or not compare(second, first, DETERMINISM).ok:
+    if first.shape != second.shape or not judging.compare(second, first, judging.DETERMINISM).ok:
         return CheckResult(
             name,
             False,
@@ -686,7 +509,7 @@ def _batch(got: Outputs, actual: dict[str, torch.Tensor]) -> CheckResult:
             return CheckResult(
                 name, False, f"a batch of one sequence: the output {got.why(f'b{i}.out')}"
             )
-        if not compare(alone, together[i : i + 1], FLOAT64).ok:
+        if not judging.compare(alone, together[i : i + 1], judging.FLOAT64).ok:
             return CheckResult(
                 name,
                 False,
@@ -695,23 +518,6 @@ def _batch(got: Outputs, actual: dict[str, torch.Tensor]) -> CheckResult:
                 "dim 0, or a hard-coded batch size)",
             )
     return CheckResult(name, True, "each sequence's output is independent of the rest of the batch")
-
-
-def _finite(got: Outputs) -> CheckResult:
-    name = "finite_large_inputs"
-    out = got.get("f32.large.out", (BATCH, SEQ, D_MODEL))
-    if out is None:
-        return CheckResult(
-            name, False, f"inputs scaled by {LARGE_SCALE:g}: the output {got.why('f32.large.out')}"
-        )
-    if not bool(torch.isfinite(out).all()):
-        return CheckResult(
-            name,
-            False,
-            f"inputs scaled by {LARGE_SCALE:g} give NaN or inf in float32: use "
-            "torch.softmax (or subtract each row's max before exp)",
-        )
-    return CheckResult(name, True, f"inputs scaled by {LARGE_SCALE:g} give finite outputs")
 
 
 def _other_sizes(got: Outputs, data: dict[str, torch.Tensor], main_ok: bool) -> CheckResult:
@@ -729,7 +535,7 @@ def _other_sizes(got: Outputs, data: dict[str, torch.Tensor], main_ok: bool) -> 
     x = data["small.x"]
     with torch.no_grad():
         expected, _ = ref(x, x, x)
-    comparison = compare(actual, expected, FLOAT64)
+    comparison = judging.compare(actual, expected, judging.FLOAT64)
     if comparison.ok:
         return CheckResult(name, True, f"also correct with {size}")
     if not main_ok:

@@ -14,21 +14,10 @@ from __future__ import annotations
 
 import torch
 
-from tracker.validation.judging import (
-    DIAGNOSIS,
-    FLOAT64,
-    Mistake,
-    Outputs,
-    Tolerance,
-    compare,
-    diagnose,
-    explain,
-    fail_all,
-    load_sibling,
-)
-from tracker.validation.lesson_api import CheckResult, PhaseResult
+from tracker.validation import judging
+from tracker.validation.judging import CheckResult, Inputs, Mistake, Outputs, Results, Tolerance
 
-reference = load_sibling(__file__)
+reference = judging.load_sibling(__file__)
 
 PHASES = ("main",)
 ENTRY = "sinusoidal_positional_encoding"
@@ -37,6 +26,7 @@ EVEN, ODD = (0, 1), (2, 3)
 # float32 tables: sin/cos of angles up to 127 rad, where one float32 ulp is ~7.6e-6.
 FLOAT32_TABLE = Tolerance(rtol=0.0, atol=1e-4)
 CHECKS = ("interface", "output_shape", "numbers", "odd_d_model", "dtype")
+INTERFACE = judging.define(f"{ENTRY}(seq_len, d_model) returning a (seq_len, d_model) tensor")
 MISTAKES = (
     Mistake(
         "sin_cos_swapped",
@@ -114,25 +104,11 @@ def _variant(seq_len: int, d_model: int, mistakes: frozenset[str]) -> torch.Tens
 
 
 def _tolerance(got: Outputs, key: str) -> Tolerance:
-    return FLOAT64 if got.dtype(key) == torch.float64 else FLOAT32_TABLE
+    return judging.FLOAT64 if got.dtype(key) == torch.float64 else FLOAT32_TABLE
 
 
-def judge(
-    inputs: dict[str, dict[str, torch.Tensor]], results: dict[str, PhaseResult], device: str
-) -> list[CheckResult]:
-    got = Outputs(results.get("main"))
-    if got.error:
-        return fail_all(CHECKS, f"the submission did not run to the end: {got.error}")
-    if got.note("construct"):
-        return [
-            CheckResult(
-                "interface",
-                False,
-                f"{got.note('construct')}: define "
-                f"{ENTRY}(seq_len, d_model) returning a (seq_len, d_model) tensor",
-            ),
-            *fail_all(CHECKS[1:], "not run: the interface check failed"),
-        ]
+@judging.judged(CHECKS, INTERFACE)
+def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     actual: dict[str, torch.Tensor] = {}
     expected: dict[str, torch.Tensor] = {}
     for index, (seq_len, d_model) in enumerate(SIZES):
@@ -145,7 +121,9 @@ def judge(
     def ok(indices: tuple[int, ...]) -> bool:
         return all(
             f"pe.{i}" in actual
-            and compare(actual[f"pe.{i}"], expected[f"pe.{i}"], _tolerance(got, f"pe.{i}")).ok
+            and judging.compare(
+                actual[f"pe.{i}"], expected[f"pe.{i}"], _tolerance(got, f"pe.{i}")
+            ).ok
             for i in indices
         )
 
@@ -153,7 +131,7 @@ def judge(
         """Every table is there and fits float32's tolerance; some float64 one misses float64's."""
         fits = all(
             f"pe.{i}" in actual
-            and compare(actual[f"pe.{i}"], expected[f"pe.{i}"], FLOAT32_TABLE).ok
+            and judging.compare(actual[f"pe.{i}"], expected[f"pe.{i}"], FLOAT32_TABLE).ok
             for i in indices
         )
         return fits and not ok(indices)
@@ -166,10 +144,12 @@ def judge(
     if not (even_ok and odd_ok):
         # float32 tables cannot match a variant to DIAGNOSIS precision; compare at their own.
         single = any(_tolerance(got, k) is FLOAT32_TABLE for k in actual)
-        found = diagnose(actual, variant, MISTAKES, tol=FLOAT32_TABLE if single else DIAGNOSIS)
+        found = judging.diagnose(
+            actual, variant, MISTAKES, tol=FLOAT32_TABLE if single else judging.DIAGNOSIS
+        )
         if found is None and not single:
             # float64 tables computed in float32 and cast: diagnose at float32 precision too.
-            found = diagnose(actual, variant, MISTAKES, tol=FLOAT32_TABLE)
+            found = judging.diagnose(actual, variant, MISTAKES, tol=FLOAT32_TABLE)
     checks = [CheckResult("interface", True, f"{ENTRY} is defined")]
     shape_problems = [
         f"({s}, {d}) {got.why(f'pe.{i}')}"
@@ -189,19 +169,25 @@ def judge(
         checks.append(CheckResult("numbers", False, "no table of the right shape to compare"))
     elif float32_precision(EVEN):
         bad = next(i for i in EVEN if not ok((i,)))
-        detail = compare(actual[f"pe.{bad}"], expected[f"pe.{bad}"], FLOAT64).describe()
+        detail = judging.compare(
+            actual[f"pe.{bad}"], expected[f"pe.{bad}"], judging.FLOAT64
+        ).describe()
         size = f"seq_len={SIZES[bad][0]}, d_model={SIZES[bad][1]}"
         checks.append(CheckResult("numbers", False, f"{PRECISION} ({size}: {detail})"))
     else:
         bad = next(
             i
             for i in EVEN
-            if not compare(actual[f"pe.{i}"], expected[f"pe.{i}"], _tolerance(got, f"pe.{i}")).ok
+            if not judging.compare(
+                actual[f"pe.{i}"], expected[f"pe.{i}"], _tolerance(got, f"pe.{i}")
+            ).ok
         )
-        detail = compare(actual[f"pe.{bad}"], expected[f"pe.{bad}"], FLOAT64).describe()
+        detail = judging.compare(
+            actual[f"pe.{bad}"], expected[f"pe.{bad}"], judging.FLOAT64
+        ).describe()
         size = f"seq_len={SIZES[bad][0]}, d_model={SIZES[bad][1]}"
         advice = (
-            explain(found)
+            judging.explain(found)
             if found
             else ("check PE[pos, 2i] = sin(pos / 10000^(2i/d_model)) and PE[pos, 2i+1] = cos(same)")
         )
@@ -218,7 +204,7 @@ def judge(
                 "div_term[: d_model // 2] for the cos)"
             )
         elif found:
-            message = explain(found)
+            message = judging.explain(found)
         elif float32_precision(ODD):
             message = f"with odd d_model {PRECISION}"
         elif not even_ok:

@@ -22,10 +22,11 @@ from tracker.curriculum.model import (
     name_key,
 )
 from tracker.errors import CurriculumError
+from tracker.validation import forbidden
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LESSON_KEYS = {"concept", "depth", "title", "summary", "requires", "questions", "exercise"}
-EXERCISE_KEYS = {"entry", "kind"}
+EXERCISE_KEYS = {"entry", "kind", "forbidden_calls", "forbidden_advice"}
 EXERCISE_KINDS = {"function", "module"}
 EXERCISE_FILES = ("reference.py", "exercise.py", "probe.py", "checks.py")
 CONCEPT_KEYS = {"id", "title", "category", "target_depth", "aliases"}
@@ -149,7 +150,8 @@ def _load_lesson(
         return None
     before = len(problems.items)
     for key in sorted(set(data) - LESSON_KEYS):
-        problems.add(toml_path, f"unknown key {key!r}")
+        hint = " (it belongs in [exercise])" if f"{key}" in EXERCISE_KEYS else ""
+        problems.add(toml_path, f"unknown key {key!r}{hint}")
     concept = data.get("concept")
     if concept not in concepts:
         problems.add(toml_path, f"unknown concept {concept!r}")
@@ -212,7 +214,10 @@ def _load_lesson(
             for name in EXERCISE_FILES:
                 if not (folder / name).is_file():
                     problems.add(folder / name, "missing file (lessons with an exercise need it)")
-            exercise = Exercise(str(entry), str(kind))
+            for problem in forbidden.problems(raw):
+                problems.add(toml_path, problem)
+            declared = forbidden.from_exercise(raw)
+            exercise = Exercise(str(entry), str(kind), declared.calls, declared.advice)
     if len(problems.items) > before:
         return None
     return LessonSpec(

@@ -21,6 +21,9 @@ class Exercise:
 
     entry: str
     kind: str  # function | module
+    # Calls that defeat the lesson's purpose (tracker.validation.forbidden), and what to do instead.
+    forbidden_calls: tuple[str, ...] = ()
+    forbidden_advice: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ process that never loads click, SQLAlchemy or torch.
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from typing import Any
 
@@ -20,6 +21,10 @@ def _wrap(text: str, width: int, indent: str, hang: str) -> list[str]:
     ) or [indent.rstrip()]
 
 
+def _skip_reason(check: dict[str, Any]) -> str | None:
+    return check["message"] if check.get("skipped") else None
+
+
 def render_verdict(
     document: dict[str, Any], style: Style = PLAIN, *, width: int = WIDTH, quiet: bool = False
 ) -> list[str]:
@@ -31,11 +36,19 @@ def render_verdict(
     lines = [f"{style.bold(document['lesson'] + ':')} {status}"]
     if quiet:
         return lines
-    for check in document["checks"]:
-        mark = style.ok if check["passed"] else style.bad
-        lines += _wrap(f"{check['name']}: {check['message']}", width, f"  {mark} ", "      ")
     if document.get("error"):
         lines += _wrap(f"error: {document['error']}", width, "  ", "    ")
+    # Checks that never ran are listed once per reason, not marked as failures.
+    for reason, run in itertools.groupby(document["checks"], key=_skip_reason):
+        if reason is None:
+            for check in run:
+                mark = style.ok if check["passed"] else style.bad
+                lines += _wrap(
+                    f"{check['name']}: {check['message']}", width, f"  {mark} ", "      "
+                )
+        else:
+            names = ", ".join(c["name"] for c in run)
+            lines += _wrap(f"skipped ({reason}): {names}", width, f"  {style.skip} ", "      ")
     lines.append(
         f"device {document['device']}, isolation {document['isolation']}, "
         f"{document['duration_s']:.2f} s"

@@ -26,7 +26,15 @@ An exercise lesson folder holds, besides lesson.toml and lesson.md:
 
   ``judge`` recomputes everything it compares against with ``reference.py``
   and must treat every output and note as untrusted: a missing or malformed
-  tensor fails its check, notes only shape messages.
+  tensor fails its check, notes only shape messages. The toolkit for both sides
+  is ``tracker.validation.judging`` (trusted) and ``probe_kit`` (sandbox side,
+  ``tracker/validation/probe_kit.py``, copied beside probe.py); docs/lessons.md
+  is the guide.
+
+``lesson.toml``'s ``[exercise]`` may declare ``forbidden_calls`` (with
+``forbidden_advice``): the probe kit records which of them ran while the
+learner's code ran, and the runner adds a ``no_forbidden_calls`` check after
+``interface`` (``tracker.validation.forbidden``).
 
 Nothing the learner's process prints, returns as an exit status or claims in
 notes can make a check pass; only tensors that agree with the reference do.
@@ -40,14 +48,24 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One named check with a message a learner can act on."""
+    """One named check with a message a learner can act on.
+
+    A check that never ran because an earlier one failed (or the submission did not
+    run at all) is ``skipped``: not passed, and its message says why it did not run.
+    """
 
     name: str
     passed: bool
     message: str
+    skipped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "message": self.message}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "message": self.message,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass

@@ -5,9 +5,11 @@ from a random seed (recorded in the verdict, so a learner cannot hard-code
 outputs but a verdict can be replayed), writes a job directory (see
 ``tracker.validation.worker``), has an ``Executor`` run it, reads ``out/`` back
 as untrusted bytes (safetensors only, sizes checked, no links followed), and
-hands everything to the lesson's ``judge``. Each phase gets its own worker run:
-flash-attention-3 tells tiled from full attention by the peak memory of separate
-processes.
+hands everything to the lesson's ``judge``, then adds the ``no_forbidden_calls``
+check when the lesson's lesson.toml forbids calls (``tracker.validation.forbidden``:
+the job's ``probe_kit.py`` records them in the sandbox). Each phase gets its own
+worker run: flash-attention-3 tells tiled from full attention by the peak memory of
+separate processes.
 
 Cold runs are dominated by two ``import torch``: the worker's and this
 process's (checks.py needs it to make inputs and to judge). An executor with
@@ -41,10 +43,12 @@ from typing import Any
 
 from tracker import interrupt
 from tracker.validation.execution import Executor, GiB, Limits, MiB, RawRun
+from tracker.validation.forbidden import declared, with_forbidden_check
 from tracker.validation.lesson_api import PhaseResult
 from tracker.validation.verdict import Verdict
 
 WORKER = Path(__file__).with_name("worker.py")
+PROBE_KIT = Path(__file__).with_name("probe_kit.py")  # beside probe.py, which imports it
 MAX_NOTES_BYTES = 1 * MiB
 MAX_ERROR_BYTES = 64 * 1024
 JOB_PREFIX = "tracker-job-"
@@ -226,6 +230,7 @@ def _new_job(phase: str, probe: bytes, source: bytes, root: Path | None = None) 
     parent = root if root is not None else job_parent()
     path = Path(tempfile.mkdtemp(prefix=f"{JOB_PREFIX}{_OWNER}-", dir=parent))  # mode 0700
     (path / "worker.py").write_bytes(WORKER.read_bytes())
+    (path / "probe_kit.py").write_bytes(PROBE_KIT.read_bytes())
     (path / "probe.py").write_bytes(probe)
     (path / "submission.py").write_bytes(source)
     (path / "out").mkdir(mode=0o700)
@@ -431,6 +436,7 @@ class PendingValidation:
         self.late = bool(getattr(executor, "late_inputs", False))
         self.probe = (lesson_dir / "probe.py").read_bytes()
         self.phases = declared_phases(lesson_dir / "checks.py")
+        self.forbidden = declared(lesson_dir)
         self.phase_devices: dict[str, str] = {}  # checks.PHASE_DEVICES, once loaded
         # One intra-op thread per worker: the probes' tensors are small, and OpenMP
         # threads that spin-wait on a busy machine cost more than they save.
@@ -464,7 +470,12 @@ class PendingValidation:
         save_file(tensors, str(tmp))
         os.replace(tmp, job.path / "inputs.safetensors")
         device = self.phase_devices.get(job.phase, self.device)
-        spec = {"phase": job.phase, "device": device, "threads": self.threads}
+        spec = {
+            "phase": job.phase,
+            "device": device,
+            "threads": self.threads,
+            "forbidden_calls": list(self.forbidden.calls),
+        }
         _write_atomic(job.path / "job.json", json.dumps(spec).encode())
         job.spec_written = True
         if job.future is None:
@@ -560,6 +571,7 @@ class PendingValidation:
         try:
             with _one_thread():
                 checked = list(checks.judge(inputs, results, self.device))
+            checked = with_forbidden_check(checked, results, self.forbidden)
         except Exception as exc:  # noqa: BLE001 - a lesson bug must not look like a pass
             checked = []
             error = error or f"the lesson's checks failed to run: {type(exc).__name__}: {exc}"

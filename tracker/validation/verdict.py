@@ -54,7 +54,12 @@ def verdict_from(document: dict[str, Any]) -> Verdict:
         device=str(document["device"]),
         isolation=str(document["isolation"]),
         duration_s=float(document["duration_s"]),
-        checks=[CheckResult(str(c["name"]), bool(c["passed"]), str(c["message"])) for c in checks],
+        checks=[
+            CheckResult(
+                str(c["name"]), bool(c["passed"]), str(c["message"]), bool(c.get("skipped"))
+            )
+            for c in checks
+        ],
         error=document["error"] if document["error"] is None else str(document["error"]),
         seed=int(document["seed"]),
         recorded=bool(document.get("recorded", False)),

@@ -7,8 +7,10 @@ safetensors: nothing from ``tracker`` (the sandbox does not even contain it).
 
 A job directory holds::
 
-    job.json              {"phase": ..., "device": ..., "threads": N}  (written last)
+    job.json              {"phase": ..., "device": ..., "threads": N,
+                           "forbidden_calls": [...]}  (written last)
     probe.py              the lesson's probe (trusted code, untrusted company)
+    probe_kit.py          the probes' toolkit; runs the probe and records forbidden calls
     submission.py         the learner's file
     inputs.safetensors    tensors made by the trusted side
     out/                  the only place the worker writes results
@@ -37,6 +39,7 @@ import traceback
 from pathlib import Path
 
 SUBMISSION_MODULE = "submission"
+KIT_MODULE = "probe_kit"  # the probes' toolkit, copied beside probe.py (see probe_kit.py)
 MAX_NOTE_CHARS = 2000
 MAX_NOTES = 200
 SPEC_WAIT_S = 300.0  # the runner's wall-clock limit ends a wait long before this
@@ -138,9 +141,18 @@ def run_job(job: Path) -> int:
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
 
+    # The probe's toolkit first, under the name the probe imports it by.
+    kit_path = job / f"{KIT_MODULE}.py"
+    kit = _load(kit_path, KIT_MODULE) if kit_path.exists() else None
     probe = _load(job / "probe.py", "_tracker_probe")
     inputs = load_file(str(job / "inputs.safetensors"))
-    outputs, notes = probe.run(submission, spec["phase"], inputs, spec["device"])
+    if kit is not None:
+        forbidden = [str(name) for name in spec.get("forbidden_calls") or ()]
+        outputs, notes = kit.run_probe(
+            probe, submission, spec["phase"], inputs, spec["device"], forbidden
+        )
+    else:
+        outputs, notes = probe.run(submission, spec["phase"], inputs, spec["device"])
     tensors = {}
     seen: set[int] = set()
     for k, v in outputs.items():

@@ -1,4 +1,4 @@
-"""Trusted-side helpers shared by every lesson's checks.py.
+"""The judging toolkit's core: tolerances, untrusted outputs, comparisons, diagnosis.
 
 A learner's submission hands back tensors from a sandbox; everything here treats
 them as untrusted input (missing, wrong type, wrong shape, NaN) and turns each
@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from tracker.validation.lesson_api import CheckResult, PhaseResult
+from tracker.validation.lesson_api import PhaseResult
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ ROW_SUM_ATOL = 1e-6
 ZERO_GRAD_ATOL = 1e-12
 # Two eval-mode calls on the same input must agree this closely (any dtype).
 DETERMINISM = Tolerance(rtol=1e-6, atol=1e-7)
+# q and k scaled by 30 make float32 scores of ~1e3, whose rounding (~1e-4) moves the
+# saturated weights: looser than FLOAT32 (correct code is off by ~4e-5 there), still far
+# tighter than a clamped or NaN-patched softmax, which is off by whole units.
+LARGE_INPUTS = Tolerance(rtol=1e-3, atol=1e-3)
 
 NOTE_LIMIT = 300  # characters of a learner-side note quoted back in a message
 
@@ -136,6 +140,16 @@ class Outputs:
             self._why[name] = f"has shape {tuple(value.shape)}; expected {tuple(shape)}"
             return None
         return value.detach().to("cpu", torch.float64)
+
+    def like(self, expected: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The outputs named in ``expected`` that came back with the expected shapes
+        (float64 CPU); ``why(name)`` says what went wrong with the others."""
+        found = {}
+        for name, tensor in expected.items():
+            value = self.get(name, tuple(tensor.shape))
+            if value is not None:
+                found[name] = value
+        return found
 
     def dtype(self, name: str) -> torch.dtype | None:
         value = self.outputs.get(name)
@@ -275,10 +289,53 @@ def explain(found: Iterable[Mistake]) -> str:
     return "; and ".join(m.message for m in found)
 
 
-def fail_all(names: Iterable[str], message: str) -> list[CheckResult]:
-    """Every named check failed with the same message (a phase crashed, or nothing to judge)."""
-    return [CheckResult(name, False, message) for name in names]
-
-
 def describe_shape(shape: Sequence[int]) -> str:
+    """``(2, 6, 256)``: a shape as messages write it."""
     return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def agree(
+    actual: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    keys: Iterable[str],
+    tol: Tolerance = FLOAT64,
+) -> bool:
+    """Every one of ``keys`` came back (in ``actual``) and matches ``expected`` under ``tol``."""
+    return all(k in actual and compare(actual[k], expected[k], tol).ok for k in keys)
+
+
+def first_mismatch(
+    actual: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    keys: Iterable[str],
+    tol: Tolerance = FLOAT64,
+) -> tuple[str, Comparison | None] | None:
+    """The first of ``keys`` missing (comparison None) or off under ``tol``; None when all agree."""
+    for key in keys:
+        if key not in actual:
+            return key, None
+        comparison = compare(actual[key], expected[key], tol)
+        if not comparison.ok:
+            return key, comparison
+    return None
+
+
+def normal(seed: int) -> Callable[..., torch.Tensor]:
+    """``randn(*shape, scale=1.0, dtype=torch.float64)`` drawing from one generator seeded with
+    ``seed``: a lesson's ``make_inputs`` draws every tensor from it, so a seed replays a verdict."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def randn(*shape: int, scale: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        values = torch.randn(*shape, generator=generator, dtype=dtype)
+        return values if scale == 1.0 else values * scale
+
+    return randn
+
+
+def padding_mask(seq_k: int, *hidden: slice | Sequence[int]) -> torch.Tensor:
+    """A bool key-padding mask ``(batch, 1, 1, seq_k)``, True keeps; ``hidden[b]`` (a slice
+    or key indices) is what batch element b hides: ``padding_mask(7, slice(-2, None), [0])``."""
+    mask = torch.ones(len(hidden), 1, 1, seq_k, dtype=torch.bool)
+    for row, keys in enumerate(hidden):
+        mask[row, ..., keys if isinstance(keys, slice) else list(keys)] = False
+    return mask
