@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,21 @@ def test_python_dash_m_tracker(db_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 16
+
+
+def test_shell_completion_knows_commands_and_lesson_ids() -> None:
+    def complete(words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+            "_TRACKER_COMPLETE": "bash_complete",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker"], env=env, capture_output=True, text=True
+        )
+        return [line.split(",", 1)[1] for line in done.stdout.splitlines()]
+
+    assert complete("tracker chec") == ["checkin"]
+    assert complete("tracker submit flash") == ["flash-attention-1", "flash-attention-3"]
+    assert "transformer-1" in complete("tracker learn trans")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import emit_json, get_store, style
+from tracker.cli.common import complete_lesson, emit_json, get_store, style
 
 
 @click.command()
@@ -75,7 +75,7 @@ def lesson() -> None:
 
 
 @lesson.command("show")
-@click.argument("lesson_id", metavar="ID")
+@click.argument("lesson_id", metavar="ID", shell_complete=complete_lesson)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
@@ -97,7 +97,7 @@ def lesson_show(ctx: click.Context, lesson_id: str, as_json: bool) -> None:
 
 
 @lesson.command("exercise")
-@click.argument("lesson_id", metavar="ID")
+@click.argument("lesson_id", metavar="ID", shell_complete=complete_lesson)
 @click.option(
     "-o",
     "--output",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.common import emit_json, gc_paused, get_store, style
+from tracker.cli.common import complete_lesson, emit_json, gc_paused, get_store, style
 
 
 @click.command()
@@ -61,7 +61,7 @@ def plan(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("lesson_id", metavar="LESSON")
+@click.argument("lesson_id", metavar="LESSON", shell_complete=complete_lesson)
 @click.option("--yes", "-y", is_flag=True, help="Record the study session without asking.")
 @click.option("--force", is_flag=True, help="Study a lesson whose prerequisites are not met.")
 @click.option("--markdown", is_flag=True, help="Print the lesson's Markdown source as is.")

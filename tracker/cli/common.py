@@ -99,3 +99,14 @@ def gc_paused() -> Iterator[None]:
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+
+
+def complete_lesson(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of lesson ids (from lessons/ on disk: no database)."""
+    from click.shell_completion import CompletionItem
+
+    from tracker.curriculum.names import lesson_ids
+
+    return [CompletionItem(i) for i in lesson_ids() if i.startswith(incomplete)]

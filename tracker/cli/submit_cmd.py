@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import emit_json, gc_paused, get_store, style
+from tracker.cli.common import complete_lesson, emit_json, gc_paused, get_store, style
 from tracker.validation.device import DEVICE_CHOICES
 
 
 @click.command()
-@click.argument("lesson_id", metavar="LESSON")
+@click.argument("lesson_id", metavar="LESSON", shell_complete=complete_lesson)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--device",
