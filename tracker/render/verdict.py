@@ -47,8 +47,8 @@ def render_verdict(
                     f"{check['name']}: {check['message']}", width, f"  {mark} ", "      "
                 )
         else:
-            names = ", ".join(c["name"] for c in run)
-            lines += _wrap(f"skipped ({reason}): {names}", width, f"  {style.skip} ", "      ")
+            names = ", ".join(c["name"] for c in run)  # one line: a list, not advice
+            lines.append(f"  {style.skip} skipped ({reason}): {names}")
     lines.append(
         f"device {document['device']}, isolation {document['isolation']}, "
         f"{document['duration_s']:.2f} s"
