@@ -189,7 +189,7 @@ def test_config_set_repairs_a_torn_file_keeping_what_reads(tracker_env: Path, cl
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == (
         f"repaired the config file ({TORN_REASON}): kept timezone, learner; "
-        f"dropped line(s) 3; the damaged file is {path}.damaged-1"
+        f"dropped line 3; the damaged file is {path}.damaged-1"
     )
     assert result.stdout.strip() == f"day_starts_at = 5 (saved to {path})"
     assert path.with_name("config.toml.damaged-1").read_text() == TORN

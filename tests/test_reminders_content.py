@@ -120,7 +120,7 @@ def test_why_nothing_explains_a_skipped_streak_reminder() -> None:
         "streak safe: already active today"
     )
     assert why_nothing("streak", facts(streak_before_today=1)) == (
-        "no streak at risk (1 day(s) before today)"
+        "no streak at risk (1 day before today)"
     )
 
 

@@ -106,9 +106,13 @@ class Repair:
 
     def describe(self) -> str:
         kept = ", ".join(self.kept) if self.kept else "nothing"
-        dropped = ", ".join(str(n) for n in self.dropped) or "none"
+        if not self.dropped:
+            dropped = "dropped nothing"
+        else:
+            noun = "line" if len(self.dropped) == 1 else "lines"
+            dropped = f"dropped {noun} " + ", ".join(str(n) for n in self.dropped)
         return (
-            f"repaired the config file ({self.problem}): kept {kept}; dropped line(s) {dropped}; "
+            f"repaired the config file ({self.problem}): kept {kept}; {dropped}; "
             f"the damaged file is {self.moved_to}"
         )
 

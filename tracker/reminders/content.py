@@ -128,7 +128,7 @@ def why_nothing(kind: str, facts: ReminderFacts) -> str:
         return "nothing to do: checked in and no reviews due"
     if facts.active_today:
         return "streak safe: already active today"
-    return f"no streak at risk ({facts.streak_before_today} day(s) before today)"
+    return f"no streak at risk ({_plural(facts.streak_before_today, 'day')} before today)"
 
 
 def _plural(count: int, noun: str) -> str:
