@@ -303,6 +303,15 @@ class StoredValue:
     repair: Repair | None = None
 
 
+def _readable(name: str, raw_value: Any) -> bool:
+    """Whether a line of a damaged file is worth keeping: a known key with a valid value."""
+    try:
+        parse_value(name, raw_value)
+    except ConfigError:
+        return False
+    return True
+
+
 def store_value(
     key: str, value: str, path: Path | None = None, *, cwd: str | None = None
 ) -> StoredValue:
@@ -316,14 +325,7 @@ def store_value(
     if key == "db" and is_relative_path(parsed):
         parsed = os.path.abspath(os.path.join(cwd or os.getcwd(), parsed))
 
-    def readable(name: str, raw_value: Any) -> bool:
-        try:
-            parse_value(name, raw_value)
-        except ConfigError:
-            return False
-        return True
-
-    repair = update_file(path, lambda raw: raw.__setitem__(key, parsed), salvage=readable)
+    repair = update_file(path, lambda raw: raw.__setitem__(key, parsed), salvage=_readable)
     return StoredValue(key, parsed, path, repair)
 
 
@@ -336,15 +338,7 @@ def unset_value(key: str, path: Path | None = None) -> Any:
     """Remove one key from the file (as safely as ``store_value``); returns its default."""
     if key not in PARSERS:
         raise unknown_key(key)
-
-    def readable(name: str, raw_value: Any) -> bool:
-        try:
-            parse_value(name, raw_value)
-        except ConfigError:
-            return False
-        return True
-
-    update_file(path or config_path(), lambda raw: raw.pop(key, None), salvage=readable)
+    update_file(path or config_path(), lambda raw: raw.pop(key, None), salvage=_readable)
     return getattr(Settings(), key)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import Clock
 from tracker.db.models import Concept, Learner, Lesson, ReviewCard
-from tracker.reports.data import reading
+from tracker.reports.data import load_cards, reading
 from tracker.reports.facts import CardFact
 from tracker.reports.planning import PlanItem, upcoming_plan
 
@@ -87,25 +87,8 @@ def build_calendar(
     """Review days and planned sessions of the next ``days`` learner-days, for iCalendar."""
     today = clock.local_day(now)
     hours, minutes = (int(part) for part in reminder_time.split(":"))
-    card = ReviewCard.__table__.c
     with reading(source) as session:
-        cards = [
-            CardFact._make(row)
-            for row in session.execute(
-                select(
-                    card.id,
-                    card.lesson_id,
-                    card.concept_id,
-                    card.kind,
-                    card.question_index,
-                    card.due,
-                    card.last_review,
-                    card.reps,
-                    card.suspended,
-                    card.stability,
-                ).where(card.learner_id == learner_id, card.suspended.is_(False))
-            )
-        ]
+        cards = [c for c in load_cards(session, learner_id=learner_id) if not c.suspended]
         plan = upcoming_plan(
             session,
             learner_id=learner_id,

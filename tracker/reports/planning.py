@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import Clock
 from tracker.planner import PlannedSession
+from tracker.standing import Connection
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,6 @@ class PlanItem:
     depth: int
     title: str
     has_exercise: bool
-
-
-@dataclass(frozen=True)
-class Connection:
-    date: date
-    concept: str
-    depth: int
-    lesson: str | None
-    relation: str  # prerequisite | same-concept
 
 
 @dataclass(frozen=True)
@@ -90,16 +82,7 @@ def day_plan(
         week=_items(result.week),
         month=_items(result.month),
         quarter=_items(result.quarter),
-        connections=tuple(
-            Connection(
-                date=c.date,
-                concept=c.concept,
-                depth=c.depth,
-                lesson=c.lesson,
-                relation=c.relation,
-            )
-            for c in found
-        ),
+        connections=tuple(found),
     )
 
 
