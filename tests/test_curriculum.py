@@ -106,7 +106,6 @@ MISSING_LESSONS = {
     "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
     "state-space-models": "state-space-models-2 (issue 13, part 2)",
     "scaling-laws": "scaling-laws-2 (issue 13, part 2)",
-    "efficient-fine-tuning": "efficient-fine-tuning-2 (issue 13, part 2)",
     "mechanistic-interpretability": "mechanistic-interpretability-2 (issue 13, part 2)",
 }
 
