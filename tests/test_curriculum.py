@@ -105,7 +105,6 @@ MISSING_LESSONS = {
     "gpt-architecture": "gpt-architecture-2 (issue 13)",
     "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
     "state-space-models": "state-space-models-2 (issue 13, part 2)",
-    "scaling-laws": "scaling-laws-2 (issue 13, part 2)",
     "mechanistic-interpretability": "mechanistic-interpretability-2 (issue 13, part 2)",
 }
 
