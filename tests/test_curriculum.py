@@ -104,7 +104,6 @@ MISSING_LESSONS = {
     "sparse-attention": "sparse-attention-3 (issue 13)",
     "gpt-architecture": "gpt-architecture-2 (issue 13)",
     "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
-    "state-space-models": "state-space-models-2 (issue 13, part 2)",
     "mechanistic-interpretability": "mechanistic-interpretability-2 (issue 13, part 2)",
 }
 
