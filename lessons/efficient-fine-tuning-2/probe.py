@@ -121,13 +121,16 @@ def run(probe: kit.Probe, cls: type, phase: str, inputs: kit.Inputs) -> None:
     with probe.attempt("train"):
         trained = build("main")
         load(trained, "train")
+        # Plain SGD by hand: torch.optim's first optimiser imports torch._dynamo (about 1 s).
         parameters = [p for p in trained.parameters() if p.requires_grad]
-        optimizer = torch.optim.SGD(parameters, lr=LR)
         for _ in range(STEPS):
-            optimizer.zero_grad()
             loss = (forward(trained, inputs["train.x"], grad=True) - inputs["train.y"]) ** 2
             loss.mean().backward()
-            optimizer.step()
+            with torch.no_grad():
+                for parameter in parameters:
+                    if parameter.grad is not None:
+                        parameter -= LR * parameter.grad
+                        parameter.grad = None
         probe.keep("train.A", trained.lora_A)
         probe.keep("train.B", trained.lora_B)
         probe.keep("train.out", forward(trained, x))

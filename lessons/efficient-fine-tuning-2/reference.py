@@ -46,10 +46,13 @@ class LoRALinear(nn.Module):
 
 def train(module: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> nn.Module:
     """``steps`` of plain SGD on the mean squared error, over the trainable parameters only:
-    the probe runs the same loop on the learner's layer and the checks replay it here."""
-    optimizer = torch.optim.SGD([p for p in module.parameters() if p.requires_grad], lr=lr)
+    the probe runs the same loop on the learner's layer and the checks replay it here.
+    By hand, as torch.optim.SGD computes it: its first use imports torch._dynamo (~1 s)."""
+    parameters = [p for p in module.parameters() if p.requires_grad]
     for _ in range(steps):
-        optimizer.zero_grad()
         ((module(x) - y) ** 2).mean().backward()
-        optimizer.step()
+        with torch.no_grad():
+            for parameter in parameters:
+                parameter -= lr * parameter.grad
+                parameter.grad = None
     return module
