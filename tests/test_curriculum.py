@@ -104,10 +104,6 @@ MISSING_LESSONS = {
     "sparse-attention": "sparse-attention-3 (issue 13)",
     "gpt-architecture": "gpt-architecture-2 (issue 13)",
     "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
-    "state-space-models": "state-space-models-2 (issue 13, part 2)",
-    "scaling-laws": "scaling-laws-2 (issue 13, part 2)",
-    "rlhf": "rlhf-2 (issue 13, part 2)",
-    "efficient-fine-tuning": "efficient-fine-tuning-2 (issue 13, part 2)",
     "mechanistic-interpretability": "mechanistic-interpretability-2 (issue 13, part 2)",
 }
 

@@ -237,6 +237,14 @@ def test_numbers_check_messages() -> None:
     )
 
 
+def test_a_scalar_difference_names_no_index() -> None:
+    # A loss is one number: "at index []" would point at nothing.
+    scalar = judging.compare(torch.tensor(1.5), torch.tensor(1.0), judging.FLOAT64)
+    assert not scalar.ok and scalar.describe() == "|difference| 0.5"
+    vector = judging.compare(torch.tensor([1.0, 1.5]), torch.tensor([1.0, 1.0]), judging.FLOAT64)
+    assert vector.describe() == "max |difference| 0.5 at index [1]"
+
+
 def test_float32_check_messages() -> None:
     expected = {"a.out": torch.zeros(2, 3, dtype=torch.float64)}
     labels = {"a.out": "self-attention"}

@@ -173,6 +173,8 @@ class Comparison:
     def describe(self) -> str:
         if not self.finite:
             return "contains NaN or inf"
+        if not self.where:  # a scalar (a loss): one number, no index to point at
+            return f"|difference| {self.max_abs:.3g}"
         place = "[" + ", ".join(str(i) for i in self.where) + "]"
         return f"max |difference| {self.max_abs:.3g} at index {place}"
 
