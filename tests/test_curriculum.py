@@ -97,7 +97,6 @@ TARGET_DEPTHS = {  # issue 13: depths a learner can reach, so every concept can 
 # the architecture and model ones in issue 13, the training and safety ones in its part 2.
 # Strict: a concept's test fails here as soon as its lesson exists; then drop it from this list.
 MISSING_LESSONS = {
-    "attention-mechanism": "attention-mechanism-2 (issue 13)",
     "transformer": "transformer-2 (issue 13)",
     "positional-encoding": "positional-encoding-3 (issue 13)",
     "multi-head-attention": "multi-head-attention-3 (issue 13)",
