@@ -266,6 +266,11 @@ def test_float32_check_messages() -> None:
         "index [0, 0], tolerance rtol 0.0001, atol 2e-05): something depends on the dtype"
     )
     assert check(off, numbers_ok=False).endswith("; see numbers_float64")
+    got = Outputs(PhaseResult(outputs=off))
+    named = judging.float32_check(
+        got, expected, labels, "cpu", numbers_ok=False, prefix="f32.", numbers_name="full_sequence"
+    )
+    assert named.message.endswith("; see full_sequence")
 
 
 def test_finite_check_messages() -> None:
@@ -495,3 +500,57 @@ def test_outputs_like_keeps_what_came_back_in_the_expected_shape() -> None:
     assert got.why("b") == "has shape (3, 2); expected (2, 3)"
     assert got.why("c") == "returned a torch.int64 tensor; expected floating point"
     assert got.why("d") == "raised ValueError: no"
+
+
+def _mha_weights(d_model: int, seed: int = 5) -> dict[str, torch.Tensor]:
+    randn = judging.normal(seed)
+    weights = {}
+    for layer in ("W_Q", "W_K", "W_V", "W_O"):
+        weights[f"{layer}.weight"] = randn(d_model, d_model, scale=d_model**-0.5)
+        weights[f"{layer}.bias"] = randn(d_model, scale=0.1)
+    return weights
+
+
+def test_multi_head_attention_without_mistakes_is_the_mha_lesson_reference() -> None:
+    from lesson_harness import load_module
+
+    reference = load_module(ROOT / "lessons" / "multi-head-attention-2" / "reference.py")
+    weights = _mha_weights(24)
+    module = reference.SimpleMultiHeadAttention(24, 3).double().eval()
+    judging.copy_linears(
+        module, {f"w.{k}": v for k, v in weights.items()}, "w.", ("W_Q", "W_K", "W_V", "W_O")
+    )
+    randn = judging.normal(6)
+    q, k, v = randn(2, 5, 24), randn(2, 7, 24), randn(2, 7, 24)
+    mask = judging.padding_mask(7, slice(-2, None), [0, 3])
+    with torch.no_grad():
+        for args in ((q, k, v), (q, k, v, mask)):
+            expected, expected_weights = module(*args)
+            out, attention_weights = judging.multi_head_attention(*args[:3], weights, 3, *args[3:])
+            assert torch.allclose(out, expected, rtol=1e-12, atol=1e-12)
+            assert torch.allclose(attention_weights, expected_weights, rtol=1e-12, atol=1e-12)
+        x = randn(2, 6, 24)
+        causal = torch.ones(6, 6, dtype=torch.bool).tril()
+        assert torch.allclose(
+            judging.multi_head_attention(x, x, x, weights, 3, causal=True)[0],
+            module(x, x, x, causal)[0],
+            rtol=1e-12,
+            atol=1e-12,
+        )
+
+
+@pytest.mark.parametrize(
+    "mistake", ["no_bias", "split_no_transpose", "merge_no_transpose", "no_w_o", "no_scale"]
+)
+def test_every_multi_head_mistake_changes_the_numbers(mistake: str) -> None:
+    weights = _mha_weights(24)
+    x = judging.normal(7)(2, 6, 24)
+    right, _ = judging.multi_head_attention(x, x, x, weights, 3)
+    wrong, _ = judging.multi_head_attention(x, x, x, weights, 3, mistakes={mistake})
+    assert not torch.allclose(right, wrong)
+    heads = judging.project_heads(x, weights, "W_V", 3)
+    assert heads.shape == (2, 3, 6, 8)
+    assert torch.allclose(
+        judging.project_output(heads, weights),
+        judging.linear(judging.merge_heads(heads), weights["W_O.weight"], weights["W_O.bias"]),
+    )

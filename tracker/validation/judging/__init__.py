@@ -7,7 +7,8 @@ particular to its lesson; the rest is here, in three modules:
   ``compare`` / ``agree`` / ``first_mismatch``, ``diagnose`` and ``Mistake``, and input
   helpers (``normal``, ``padding_mask``).
 - ``attention``: attention with named mistakes applied (``attention``), for diagnosis,
-  with head split/merge and projections, and the standard mask mistakes.
+  with head split/merge and projections (``multi_head_attention`` over trusted W_Q, W_K,
+  W_V, W_O weights), and the standard mask mistakes.
 - ``standard``: the judge's opening (``judged``, ``opening``: an error skips every
   check, a "construct" note fails the interface and skips the rest), ``skipped``, and
   the standard checks: numbers, float32 agreement, large inputs, masking.
@@ -26,6 +27,9 @@ from tracker.validation.judging.attention import (
     mask_mistakes,
     masked_scores,
     merge_heads,
+    multi_head_attention,
+    project_heads,
+    project_output,
     scale_of,
     split_heads,
 )
@@ -116,10 +120,13 @@ __all__ = [
     "masked_scores",
     "masking_check",
     "merge_heads",
+    "multi_head_attention",
     "normal",
     "numbers_check",
     "opening",
     "padding_mask",
+    "project_heads",
+    "project_output",
     "quote_note",
     "scale_of",
     "skip_all",

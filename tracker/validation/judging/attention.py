@@ -18,12 +18,14 @@ diagnoses and carries its own advice, with the sizes its learners see):
   ``mask_after_softmax`` (weights multiplied by the mask), ``mask_own_causal`` (a causal
   mask of its own whenever a mask is passed)
 - causal (``causal=True``): ``causal_excludes_diagonal``, ``causal_one_ahead``, ``causal_ignored``
+- multi-head (``multi_head_attention``, ``project_heads``, ``project_output``): ``no_bias``,
+  ``split_no_transpose``, ``merge_no_transpose``, ``no_w_o``
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 
 import torch
 
@@ -208,3 +210,66 @@ def copy_linears(
             getattr(module, name).weight.copy_(inputs[f"{prefix}{name}.weight"])
             getattr(module, name).bias.copy_(inputs[f"{prefix}{name}.bias"])
     return module
+
+
+def project_heads(
+    x: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    layer: str,
+    heads: int,
+    *,
+    mistakes: Set[str] = frozenset(),
+) -> torch.Tensor:
+    """``x`` through the trusted linear ``{layer}.weight`` / ``.bias`` of ``weights``, split into
+    ``(batch, heads, seq, d_head)``; ``no_bias`` and ``split_no_transpose`` apply."""
+    bias = None if "no_bias" in mistakes else weights[f"{layer}.bias"]
+    projected = linear(x, weights[f"{layer}.weight"], bias)
+    return split_heads(projected, heads, plain_view="split_no_transpose" in mistakes)
+
+
+def project_output(
+    heads: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    *,
+    layer: str = "W_O",
+    mistakes: Set[str] = frozenset(),
+) -> torch.Tensor:
+    """Per-head outputs ``(batch, heads, seq, d_head)`` merged and through ``layer``;
+    ``merge_no_transpose``, ``no_w_o`` and ``no_bias`` apply."""
+    merged = merge_heads(heads, plain_view="merge_no_transpose" in mistakes)
+    if "no_w_o" in mistakes:
+        return merged
+    bias = None if "no_bias" in mistakes else weights[f"{layer}.bias"]
+    return linear(merged, weights[f"{layer}.weight"], bias)
+
+
+def multi_head_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    heads: int,
+    mask: torch.Tensor | None = None,
+    *,
+    causal: bool = False,
+    mistakes: Set[str] = frozenset(),
+    layers: Sequence[str] = ("W_Q", "W_K", "W_V", "W_O"),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Multi-head attention as a function of trusted weights (``{layer}.weight`` and ``.bias``
+    for the four ``layers``, query/key/value/output), with the mistake ids of this module
+    applied: ``(output (batch, seq_q, d_model), weights (batch, heads, seq_q, seq_k))``.
+
+    The variant of a lesson whose module holds W_Q, W_K, W_V, W_O as ``nn.Linear`` layers
+    (multi-head attention with a cache, a transformer block): the same weights the probe
+    loads into the learner's layers give the reference numbers, and a mistake id the
+    numbers of that mistake.
+    """
+    w_q, w_k, w_v, w_o = layers
+    q, k, v = (
+        project_heads(x, weights, name, heads, mistakes=mistakes)
+        for name, x in ((w_q, query), (w_k, key), (w_v, value))
+    )
+    out, attention_weights = attention(
+        q, k, v, mask, mistakes=mistakes, causal=causal, d_model=query.shape[-1]
+    )
+    return project_output(out, weights, layer=w_o, mistakes=mistakes), attention_weights

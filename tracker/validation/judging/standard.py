@@ -178,10 +178,13 @@ def float32_check(
     prefix: str = "",
     missing_hint: str = "",
     name: str = "numbers_float32",
+    numbers_name: str = "numbers_float64",
 ) -> CheckResult:
     """Float32 outputs on ``device`` against the float64 reference: for each key of
     ``labels`` the output ``prefix + key`` (``prefix="f32."`` when the probe names its
-    float32 runs so) against ``expected[key]``, under the dtype's and device's tolerance."""
+    float32 runs so) against ``expected[key]``, under the dtype's and device's tolerance.
+    When the float64 numbers are wrong too (``numbers_ok`` false) the message points to
+    the check that says why, ``numbers_name``."""
     tol = tolerance_for(torch.float32, device)
     for key, label in labels.items():
         value = got.get(prefix + key, tuple(expected[key].shape))
@@ -197,7 +200,7 @@ def float32_check(
                 name,
                 False,
                 f"float32 on {device} differs too ({label}: {comparison.describe()}); "
-                "see numbers_float64",
+                f"see {numbers_name}",
             )
         return CheckResult(
             name,
