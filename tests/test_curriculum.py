@@ -98,7 +98,6 @@ TARGET_DEPTHS = {  # issue 13: depths a learner can reach, so every concept can 
 # Strict: a concept's test fails here as soon as its lesson exists; then drop it from this list.
 MISSING_LESSONS = {
     "transformer": "transformer-2 (issue 13)",
-    "multi-head-attention": "multi-head-attention-3 (issue 13)",
     "sparse-attention": "sparse-attention-3 (issue 13)",
     "gpt-architecture": "gpt-architecture-2 (issue 13)",
     "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
