@@ -554,3 +554,71 @@ def test_every_multi_head_mistake_changes_the_numbers(mistake: str) -> None:
         judging.project_output(heads, weights),
         judging.linear(judging.merge_heads(heads), weights["W_O.weight"], weights["W_O.bias"]),
     )
+
+
+def test_attention_mistakes_speak_in_the_lessons_sizes() -> None:
+    found = judging.attention_mistakes(
+        "no_scale", "scale_dmodel", d_k=16, d_model=64, size="d_head"
+    )
+    assert [m.message for m in found] == [
+        "scores look unscaled: divide q @ k^T by sqrt(d_head) = 4 before the softmax",
+        "scores are divided by sqrt(d_model) = 8; the scale uses the per-head size, "
+        "sqrt(d_head) = 4",
+    ]
+    assert [m.group for m in judging.attention_mistakes("kv_swapped", "no_w_o", d_k=4)] == [
+        "kv",
+        "w_o",
+    ]
+    with pytest.raises(ValueError, match="scale_dmodel needs d_model"):
+        judging.attention_mistakes("scale_dmodel", d_k=16)
+
+
+def test_build_failed_adds_the_first_matching_hint() -> None:
+    message = judging.build_failed("Block(8, 2)", {"has no attribute W_": "; define W_Q"})
+    assert message("AttributeError: Block has no attribute W_Q") == (
+        "could not build Block(8, 2): AttributeError: Block has no attribute W_Q; define W_Q"
+    )
+    assert message("TypeError: bad") == "could not build Block(8, 2): TypeError: bad"
+
+
+def test_determinism_check_messages() -> None:
+    same = {"a.out": torch.ones(2), "b.out": torch.ones(2)}
+    assert judging.determinism_check(Outputs(PhaseResult(outputs=same)), "a.out", "b.out").passed
+    other = {"a.out": torch.ones(2), "b.out": torch.zeros(2)}
+    check = judging.determinism_check(
+        Outputs(PhaseResult(outputs=other)), "a.out", "b.out", setting="with dropout=0.1, "
+    )
+    assert check.message.startswith(
+        "with dropout=0.1, two eval-mode calls on the same input give different outputs: "
+        "dropout is active in eval mode"
+    )
+    missing = Outputs(PhaseResult(outputs={"a.out": torch.ones(2)}, notes={"b": "ValueError: x"}))
+    assert judging.determinism_check(missing, "a.out", "b.out").message == (
+        "two eval-mode calls did not both run: the second raised ValueError: x"
+    )
+
+
+def test_gradients_check_messages() -> None:
+    expected = {"w": torch.ones(2, dtype=torch.float64), "b": torch.zeros(2, dtype=torch.float64)}
+
+    def check(outputs: dict, notes: dict | None = None, outputs_ok: bool = True) -> str:
+        got = Outputs(PhaseResult(outputs=outputs, notes=notes or {}))
+        return judging.gradients_check(
+            got, expected, outputs_ok=outputs_ok, what="backward()", nan_advice="avoid -inf"
+        ).message
+
+    right = {"grad.w": torch.ones(2), "grad.b": torch.zeros(2)}
+    assert check(right) == "gradients reach every parameter and match the reference"
+    assert check({}, {"grad": "RuntimeError: boom"}) == "backward() raised RuntimeError: boom"
+    assert check({"grad.w": torch.ones(2)}).startswith("no gradient reaches b: something cuts")
+    assert check({"grad.w": torch.ones(2)}, {"grad.unused": "b"}) == (
+        "parameters b receive no gradient: use them in forward or remove them"
+    )
+    nan = {"grad.w": torch.full((2,), math.nan), "grad.b": torch.zeros(2)}
+    assert check(nan) == "the gradients of w contain NaN or inf: avoid -inf"
+    assert check(nan, outputs_ok=False).endswith("the outputs are wrong too (see numbers_float64)")
+    off = {"grad.w": torch.ones(2), "grad.b": torch.ones(2)}
+    assert check(off).startswith("gradients of b differ from the reference although the outputs")
+    assert check(off, outputs_ok=False) == (
+        "gradients differ from the reference because the outputs do (see numbers_float64)"
+    )

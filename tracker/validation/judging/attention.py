@@ -91,6 +91,53 @@ def mask_mistakes(*ids: str) -> tuple[Mistake, ...]:
     return tuple(MASK_MISTAKES[i] for i in ids or COMMON_MASK_MISTAKES)
 
 
+def attention_mistakes(
+    *ids: str, d_k: int, d_model: int | None = None, size: str = "d_k"
+) -> tuple[Mistake, ...]:
+    """The standard attention mistakes named, with advice in the sizes the lesson's learners
+    see: ``d_k`` the per-head width (``size`` is what the lesson calls it, "d_k", "d_head"),
+    ``d_model`` the model width (``scale_dmodel`` needs it). Ids: ``no_scale``, ``scale_dk``,
+    ``scale_dmodel``, ``softmax_queries``, ``kv_swapped``, ``split_no_transpose``,
+    ``merge_no_transpose``, ``no_w_o``."""
+    root = f"sqrt({size}) = {math.sqrt(d_k):g}"
+    messages = {
+        "no_scale": (f"scores look unscaled: divide q @ k^T by {root} before the softmax", "scale"),
+        "scale_dk": (f"scores are divided by {size} = {d_k}; divide by {root}", "scale"),
+        "softmax_queries": (
+            "the softmax runs over the queries (dim=-2); each query's weights must sum to 1 "
+            "over the keys: softmax(scores, dim=-1)",
+            "softmax",
+        ),
+        "kv_swapped": (
+            "keys and values are swapped: scores use k (q @ k^T), the output uses v (weights @ v)",
+            "kv",
+        ),
+        "split_no_transpose": (
+            f"heads are split with a plain view to (batch, num_heads, seq, {size}), which mixes "
+            f"positions into heads: use .view(batch, seq, num_heads, {size}).transpose(1, 2)",
+            "split",
+        ),
+        "merge_no_transpose": (
+            "heads are merged without transposing back: .transpose(1, 2) before "
+            ".reshape(batch, seq, d_model)",
+            "merge",
+        ),
+        "no_w_o": ("the output projection W_O is never applied", "w_o"),
+    }
+    if d_model is not None:
+        messages["scale_dmodel"] = (
+            f"scores are divided by sqrt(d_model) = {math.sqrt(d_model):g}; the scale uses the "
+            f"per-head size, {root}",
+            "scale",
+        )
+    unknown = [i for i in ids if i not in messages]
+    if unknown:
+        raise ValueError(
+            f"no standard attention mistake {unknown[0]!r} (scale_dmodel needs d_model)"
+        )
+    return tuple(Mistake(i, *messages[i]) for i in ids)
+
+
 def causal_hidden(rows: torch.Tensor, cols: torch.Tensor, mistakes: Set[str]) -> torch.Tensor:
     """Where a causal mask hides (True) for query indices ``rows`` and key indices ``cols``
     (broadcast against each other), with the causal mistakes applied."""
