@@ -16,8 +16,6 @@ runs the toolkit's ``attention`` on it, and the matching mistake is named.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from tracker.validation import judging
@@ -29,7 +27,6 @@ PHASES = ("main",)
 ENTRY = "masked_attention"
 D_K, D_V, BATCH, HEADS, SEQ, SEQ_Q, SEQ_K = 16, 24, 2, 3, 6, 5, 7
 LARGE_SCALE = 30.0
-SQRT_DK = math.sqrt(D_K)
 CHECKS = (
     "interface",
     "output_shape",
@@ -90,22 +87,7 @@ FULLY_MASKED = {
     "emptyseq": "a sequence that is all padding",
 }
 MISTAKES = (
-    Mistake(
-        "no_scale",
-        f"scores look unscaled: divide q @ k^T by sqrt(d) = {SQRT_DK:g} (d = q.shape[-1] = {D_K})",
-        "scale",
-    ),
-    Mistake(
-        "softmax_queries",
-        "the softmax runs over the queries (dim=-2); each query's weights must sum to 1 over "
-        "the keys: softmax(scores, dim=-1)",
-        "softmax",
-    ),
-    Mistake(
-        "kv_swapped",
-        "keys and values are swapped: scores use k (q @ k^T), the output uses v (weights @ v)",
-        "kv",
-    ),
+    *judging.attention_mistakes("no_scale", "softmax_queries", "kv_swapped", d_k=D_K, size="d"),
     Mistake(
         "causal_ignored",
         "causal=True has no effect: hide the keys after each query (key j > query i)",
@@ -414,62 +396,18 @@ def _fully_masked(
 
 
 def _gradients(got: Outputs, data: dict[str, torch.Tensor], outputs_ok: bool) -> CheckResult:
-    name = "gradients"
     label = FULLY_MASKED["leftpad"]
     q, k, v, causal, kpm = _args(data, "leftpad")
     leaves = [t.clone().requires_grad_(True) for t in (q, k, v)]
     (reference.masked_attention(*leaves, causal, kpm) * data["grad_seed"]).sum().backward()
-    note = got.note("grad")
-    names = ("q", "k", "v")
-    if note and not any(got.has(f"grad.{n}") for n in names):
-        return CheckResult(name, False, f"back-propagating through {label} raised {note}")
-    missing = [n for n in names if not got.has(f"grad.{n}")]
-    if missing:
-        return CheckResult(
-            name,
-            False,
-            f"no gradient reaches {', '.join(missing)}: something cuts the graph (.detach(), "
-            ".data, torch.no_grad(), or a tensor rebuilt with torch.tensor(...))",
-        )
-    grads = {n: got.get(f"grad.{n}", tuple(t.shape)) for n, t in zip(names, leaves, strict=True)}
-    shaped = [n for n, g in grads.items() if g is None]
-    if shaped:
-        return CheckResult(
-            name, False, f"the gradient of {shaped[0]} {got.why(f'grad.{shaped[0]}')}"
-        )
-    broken = [n for n, g in grads.items() if not bool(torch.isfinite(g).all())]
-    if broken and not outputs_ok:
-        return CheckResult(
-            name,
-            False,
-            f"the gradients of {', '.join(broken)} contain NaN; so do the outputs (see "
-            "fully_masked_rows)",
-        )
-    if broken:
-        return CheckResult(
-            name,
-            False,
-            f"with {label}, the gradients of {', '.join(broken)} contain NaN: a NaN made in the "
-            "forward pass (a softmax over a row of -inf) still reaches the backward pass "
-            "through torch.where or nan_to_num, which multiply 0 by NaN; never make the NaN: "
-            f"{NAN_ADVICE}",
-        )
-    wrong = [
-        n
-        for n, leaf in zip(names, leaves, strict=True)
-        if not judging.compare(grads[n], leaf.grad, judging.FLOAT64).ok
-    ]
-    if wrong:
-        if not outputs_ok:
-            return CheckResult(
-                name, False, "gradients differ from the reference because the outputs do"
-            )
-        return CheckResult(
-            name,
-            False,
-            f"gradients of {', '.join(wrong)} differ from the reference although the outputs "
-            "agree: avoid in-place edits of tensors autograd needs",
-        )
-    return CheckResult(
-        name, True, f"with {label}, the gradients of q, k and v are finite and match"
+    return judging.gradients_check(
+        got,
+        {n: t.grad for n, t in zip(("q", "k", "v"), leaves, strict=True)},
+        outputs_ok=outputs_ok,
+        what=f"back-propagating through {label}",
+        nan_advice="a NaN made in the forward pass (a softmax over a row of -inf) still reaches "
+        "the backward pass through torch.where or nan_to_num, which multiply 0 by NaN; never "
+        f"make the NaN: {NAN_ADVICE}",
+        outputs_check="fully_masked_rows",
+        passed=f"with {label}, the gradients of q, k and v are finite and match",
     )

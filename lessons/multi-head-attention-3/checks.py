@@ -20,8 +20,6 @@ ignored) and names the match.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from tracker.validation import judging
@@ -59,43 +57,20 @@ LABELS = {
     "decode": f"a prompt of {PROMPT} tokens, then one token per call",
     "chunk": "a prompt of 2 tokens, then chunks of 4 and 2 tokens",
 }
-SQRT = math.sqrt(D_HEAD)
 _FUTURE = "hide key j from the new query i when j > seq_past + i"
 MISTAKES = (
-    Mistake(
+    *judging.attention_mistakes(
         "no_scale",
-        f"scores look unscaled: divide q @ k^T by sqrt(d_head) = {SQRT:g} before the softmax",
-        "scale",
-    ),
-    Mistake(
         "scale_dmodel",
-        f"scores are divided by sqrt(d_model) = {math.sqrt(D_MODEL):g}; the scale uses the "
-        f"per-head size, sqrt(d_head) = {SQRT:g}",
-        "scale",
-    ),
-    Mistake(
         "softmax_queries",
-        "the softmax runs over the queries (dim=-2); it must run over the keys (dim=-1)",
-        "softmax",
-    ),
-    Mistake(
         "kv_swapped",
-        "keys and values are swapped: scores use the keys (q @ k^T), the weighted sum the values",
-        "kv",
-    ),
-    Mistake(
         "split_no_transpose",
-        "heads are split with a plain view to (batch, num_heads, seq, d_head), which mixes "
-        "positions into heads: use .view(batch, seq, num_heads, d_head).transpose(1, 2)",
-        "split",
-    ),
-    Mistake(
         "merge_no_transpose",
-        "heads are merged without transposing back: .transpose(1, 2) before "
-        ".reshape(batch, seq, d_model)",
-        "merge",
+        "no_w_o",
+        d_k=D_HEAD,
+        d_model=D_MODEL,
+        size="d_head",
     ),
-    Mistake("no_w_o", "the output projection W_O is never applied", "w_o"),
     Mistake(
         "causal_ignored",
         f"the attention is not causal: a token must not see the tokens after it ({_FUTURE})",
@@ -126,28 +101,13 @@ MISTAKES = (
         "decode",
     ),
 )
-# Mistakes that the toolkit's attention and multi-head projections apply themselves.
-_TOOLKIT_IDS = frozenset(
-    {
-        "no_scale",
-        "scale_dmodel",
-        "softmax_queries",
-        "kv_swapped",
-        "split_no_transpose",
-        "merge_no_transpose",
-        "no_w_o",
-    }
+INTERFACE = judging.build_failed(
+    f"{ENTRY}({D_MODEL}, {NUM_HEADS}) and load its W_Q, W_K, W_V, W_O",
+    dict.fromkeys(
+        ("has no attribute W_", "has no .weight"),
+        "; in __init__ define self.W_Q = nn.Linear(d_model, d_model), and so on",
+    ),
 )
-
-
-def _interface_failed(construct: str) -> str:
-    hint = ""
-    if "has no attribute W_" in construct or "has no .weight" in construct:
-        hint = "; in __init__ define self.W_Q = nn.Linear(d_model, d_model), and so on"
-    return (
-        f"could not build {ENTRY}({D_MODEL}, {NUM_HEADS}) and load its W_Q, W_K, W_V, W_O: "
-        f"{construct}{hint}"
-    )
 
 
 def make_inputs(phase: str, seed: int) -> dict[str, torch.Tensor]:
@@ -195,12 +155,11 @@ def _variant(
     mistakes: frozenset[str],
 ) -> torch.Tensor:
     """The same calls, with the named mistakes applied in each."""
-    toolkit = mistakes & _TOOLKIT_IDS
     cached: tuple[torch.Tensor, torch.Tensor] | None = None
     outs = []
     for start, end in splits:
         q, k, v = (
-            judging.project_heads(x[:, start:end], weights, layer, NUM_HEADS, mistakes=toolkit)
+            judging.project_heads(x[:, start:end], weights, layer, NUM_HEADS, mistakes=mistakes)
             for layer in ("W_Q", "W_K", "W_V")
         )
         if cached is not None and "decode_cache_ignored" not in mistakes:
@@ -211,12 +170,12 @@ def _variant(
         cols = torch.arange(k.shape[2])[None, :]
         unmasked = "causal_ignored" in mistakes or ("decode_no_mask" in mistakes and past > 0)
         keep = None if unmasked else ~judging.causal_hidden(rows, cols, mistakes)
-        heads, _ = judging.attention(q, k, v, keep, mistakes=toolkit, d_model=D_MODEL)
-        outs.append(judging.project_output(heads, weights, mistakes=toolkit))
+        heads, _ = judging.attention(q, k, v, keep, mistakes=mistakes, d_model=D_MODEL)
+        outs.append(judging.project_output(heads, weights, mistakes=mistakes))
     return torch.cat(outs, dim=1)
 
 
-@judging.judged(CHECKS, _interface_failed)
+@judging.judged(CHECKS, INTERFACE)
 def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[CheckResult]:
     data = inputs["main"]
     x, weights = data["x"], _weights(data)
@@ -239,7 +198,20 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
     decode_found = tuple(m for m in found or () if m.group == "decode")
     full_ok = judging.agree(actual, expected, ["full.out"])
     decode_ok = judging.agree(actual, expected, ["decode.out"])
-    see_full = "see full_sequence"
+
+    def decoded(run: str, passed: str, advice: str, *, name: str) -> CheckResult:
+        """A run split over several calls against full causal attention."""
+        return judging.numbers_check(
+            got,
+            actual,
+            expected,
+            {f"{run}.out": LABELS[run]},
+            found=decode_found if full_ok else full_found,
+            passed=passed,
+            advice=advice if full_ok else "see full_sequence",
+            name=name,
+        )
+
     interface = _interface(got)
     if not interface.passed:
         return [interface, *judging.skip_all(CHECKS[1:], judging.INTERFACE_FAILED)]
@@ -259,26 +231,16 @@ def judge(got: Outputs, inputs: Inputs, results: Results, device: str) -> list[C
         ),
         _cache_format(got, expected),
         _cache_growth(got, expected, full_ok),
-        judging.numbers_check(
-            got,
-            actual,
-            expected,
-            {"decode.out": LABELS["decode"]},
-            found=decode_found if full_ok else full_found,
-            passed="decoding one token at a time gives the outputs of full causal attention",
-            advice="each new token must attend to every cached position and itself"
-            if full_ok
-            else see_full,
+        decoded(
+            "decode",
+            "decoding one token at a time gives the outputs of full causal attention",
+            "each new token must attend to every cached position and itself",
             name="decode_matches_full",
         ),
-        judging.numbers_check(
-            got,
-            actual,
-            expected,
-            {"chunk.out": LABELS["chunk"]},
-            found=decode_found if full_ok else full_found,
-            passed="chunks of several new tokens after a cache match full causal attention",
-            advice=f"{_FUTURE}" if full_ok else see_full,
+        decoded(
+            "chunk",
+            "chunks of several new tokens after a cache match full causal attention",
+            _FUTURE,
             name="chunk_after_cache",
         ),
         _no_recompute(got, data, weights, decode_ok),
