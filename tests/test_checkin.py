@@ -94,7 +94,7 @@ def test_screen_for_a_person(cli_run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "Check-in Mon 2025-11-10  |  streak 1 day  |  0 sessions completed  |  0/20 lessons passed"
+        "Check-in Mon 2025-11-10  |  streak 1 day  |  0 sessions completed  |  0/28 lessons passed"
     )
     assert "Reviews  none due" in lines
     assert "Today  attention-mechanism-1  (attention-mechanism, depth 1: what and why)" in lines
@@ -393,7 +393,7 @@ def test_learn_an_unknown_lesson(cli_run) -> None:
     cli_run("init")
     result = cli_run("learn", "transformer-9")
     assert result.exit_code == 2
-    assert result.stderr == "Error: no lesson 'transformer-9'; did you mean transformer-1?\n"
+    assert result.stderr == "Error: no lesson 'transformer-9'; did you mean transformer-2?\n"
     assert result.stdout == ""
     concept = cli_run("learn", "attention-mechanism")
     assert concept.stderr == (

@@ -56,7 +56,7 @@ def test_lesson_show_and_unknown_lesson(cli_run) -> None:
     assert as_json["concept"] == "transformer" and len(as_json["questions"]) >= 3
     missing = cli_run("lesson", "show", "transformer-9")
     assert missing.exit_code == 2
-    assert missing.stderr.strip() == "Error: no lesson 'transformer-9'; did you mean transformer-1?"
+    assert missing.stderr.strip() == "Error: no lesson 'transformer-9'; did you mean transformer-2?"
     nowhere = cli_run("lesson", "show", "quantum-chromodynamics-9")
     assert nowhere.stderr.strip() == (
         "Error: no lesson 'quantum-chromodynamics-9'; see `tracker lessons`"

@@ -383,7 +383,7 @@ def test_depths_learned_before_without_a_date_raise_depth_but_invent_no_session(
     cli_run, tmp_path: Path, db_path: Path
 ) -> None:
     post = make_post(
-        "2025-11-14", "Flash Attention", 3, before=[("Positional Encoding", 2), ("Transformer", 2)]
+        "2025-11-14", "Flash Attention", 3, before=[("Positional Encoding", 2), ("Transformer", 3)]
     )
     write(tmp_path / "j", "post.md", post)
     code, report = run_json(cli_run, str(tmp_path / "j"))
@@ -399,8 +399,8 @@ def test_depths_learned_before_without_a_date_raise_depth_but_invent_no_session(
     ]
     assert file["skipped"] == [
         {
-            "what": "Transformer (depth 2) - 지난 세션에서 배운 것",
-            "why": "no lesson teaches transformer at depth 2: no depth recorded",
+            "what": "Transformer (depth 3) - 지난 세션에서 배운 것",
+            "why": "no lesson teaches transformer at depth 3: no depth recorded",
         }
     ]
     assert sessions(db_path) == [("2025-11-14", "flash-attention", 3, "import")]

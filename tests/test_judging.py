@@ -274,6 +274,11 @@ def test_float32_check_messages() -> None:
         "index [0, 0], tolerance rtol 0.0001, atol 2e-05): something depends on the dtype"
     )
     assert check(off, numbers_ok=False).endswith("; see numbers_float64")
+    got = Outputs(PhaseResult(outputs=off))
+    named = judging.float32_check(
+        got, expected, labels, "cpu", numbers_ok=False, prefix="f32.", numbers_name="full_sequence"
+    )
+    assert named.message.endswith("; see full_sequence")
 
 
 def test_finite_check_messages() -> None:
@@ -503,3 +508,125 @@ def test_outputs_like_keeps_what_came_back_in_the_expected_shape() -> None:
     assert got.why("b") == "has shape (3, 2); expected (2, 3)"
     assert got.why("c") == "returned a torch.int64 tensor; expected floating point"
     assert got.why("d") == "raised ValueError: no"
+
+
+def _mha_weights(d_model: int, seed: int = 5) -> dict[str, torch.Tensor]:
+    randn = judging.normal(seed)
+    weights = {}
+    for layer in ("W_Q", "W_K", "W_V", "W_O"):
+        weights[f"{layer}.weight"] = randn(d_model, d_model, scale=d_model**-0.5)
+        weights[f"{layer}.bias"] = randn(d_model, scale=0.1)
+    return weights
+
+
+def test_multi_head_attention_without_mistakes_is_the_mha_lesson_reference() -> None:
+    from lesson_harness import load_module
+
+    reference = load_module(ROOT / "lessons" / "multi-head-attention-2" / "reference.py")
+    weights = _mha_weights(24)
+    module = reference.SimpleMultiHeadAttention(24, 3).double().eval()
+    judging.copy_linears(
+        module, {f"w.{k}": v for k, v in weights.items()}, "w.", ("W_Q", "W_K", "W_V", "W_O")
+    )
+    randn = judging.normal(6)
+    q, k, v = randn(2, 5, 24), randn(2, 7, 24), randn(2, 7, 24)
+    mask = judging.padding_mask(7, slice(-2, None), [0, 3])
+    with torch.no_grad():
+        for args in ((q, k, v), (q, k, v, mask)):
+            expected, expected_weights = module(*args)
+            out, attention_weights = judging.multi_head_attention(*args[:3], weights, 3, *args[3:])
+            assert torch.allclose(out, expected, rtol=1e-12, atol=1e-12)
+            assert torch.allclose(attention_weights, expected_weights, rtol=1e-12, atol=1e-12)
+        x = randn(2, 6, 24)
+        causal = torch.ones(6, 6, dtype=torch.bool).tril()
+        assert torch.allclose(
+            judging.multi_head_attention(x, x, x, weights, 3, causal=True)[0],
+            module(x, x, x, causal)[0],
+            rtol=1e-12,
+            atol=1e-12,
+        )
+
+
+@pytest.mark.parametrize(
+    "mistake", ["no_bias", "split_no_transpose", "merge_no_transpose", "no_w_o", "no_scale"]
+)
+def test_every_multi_head_mistake_changes_the_numbers(mistake: str) -> None:
+    weights = _mha_weights(24)
+    x = judging.normal(7)(2, 6, 24)
+    right, _ = judging.multi_head_attention(x, x, x, weights, 3)
+    wrong, _ = judging.multi_head_attention(x, x, x, weights, 3, mistakes={mistake})
+    assert not torch.allclose(right, wrong)
+    heads = judging.project_heads(x, weights, "W_V", 3)
+    assert heads.shape == (2, 3, 6, 8)
+    assert torch.allclose(
+        judging.project_output(heads, weights),
+        judging.linear(judging.merge_heads(heads), weights["W_O.weight"], weights["W_O.bias"]),
+    )
+
+
+def test_attention_mistakes_speak_in_the_lessons_sizes() -> None:
+    found = judging.attention_mistakes(
+        "no_scale", "scale_dmodel", d_k=16, d_model=64, size="d_head"
+    )
+    assert [m.message for m in found] == [
+        "scores look unscaled: divide q @ k^T by sqrt(d_head) = 4 before the softmax",
+        "scores are divided by sqrt(d_model) = 8; the scale uses the per-head size, "
+        "sqrt(d_head) = 4",
+    ]
+    assert [m.group for m in judging.attention_mistakes("kv_swapped", "no_w_o", d_k=4)] == [
+        "kv",
+        "w_o",
+    ]
+    with pytest.raises(ValueError, match="scale_dmodel needs d_model"):
+        judging.attention_mistakes("scale_dmodel", d_k=16)
+
+
+def test_build_failed_adds_the_first_matching_hint() -> None:
+    message = judging.build_failed("Block(8, 2)", {"has no attribute W_": "; define W_Q"})
+    assert message("AttributeError: Block has no attribute W_Q") == (
+        "could not build Block(8, 2): AttributeError: Block has no attribute W_Q; define W_Q"
+    )
+    assert message("TypeError: bad") == "could not build Block(8, 2): TypeError: bad"
+
+
+def test_determinism_check_messages() -> None:
+    same = {"a.out": torch.ones(2), "b.out": torch.ones(2)}
+    assert judging.determinism_check(Outputs(PhaseResult(outputs=same)), "a.out", "b.out").passed
+    other = {"a.out": torch.ones(2), "b.out": torch.zeros(2)}
+    check = judging.determinism_check(
+        Outputs(PhaseResult(outputs=other)), "a.out", "b.out", setting="with dropout=0.1, "
+    )
+    assert check.message.startswith(
+        "with dropout=0.1, two eval-mode calls on the same input give different outputs: "
+        "dropout is active in eval mode"
+    )
+    missing = Outputs(PhaseResult(outputs={"a.out": torch.ones(2)}, notes={"b": "ValueError: x"}))
+    assert judging.determinism_check(missing, "a.out", "b.out").message == (
+        "two eval-mode calls did not both run: the second raised ValueError: x"
+    )
+
+
+def test_gradients_check_messages() -> None:
+    expected = {"w": torch.ones(2, dtype=torch.float64), "b": torch.zeros(2, dtype=torch.float64)}
+
+    def check(outputs: dict, notes: dict | None = None, outputs_ok: bool = True) -> str:
+        got = Outputs(PhaseResult(outputs=outputs, notes=notes or {}))
+        return judging.gradients_check(
+            got, expected, outputs_ok=outputs_ok, what="backward()", nan_advice="avoid -inf"
+        ).message
+
+    right = {"grad.w": torch.ones(2), "grad.b": torch.zeros(2)}
+    assert check(right) == "gradients reach every parameter and match the reference"
+    assert check({}, {"grad": "RuntimeError: boom"}) == "backward() raised RuntimeError: boom"
+    assert check({"grad.w": torch.ones(2)}).startswith("no gradient reaches b: something cuts")
+    assert check({"grad.w": torch.ones(2)}, {"grad.unused": "b"}) == (
+        "parameters b receive no gradient: use them in forward or remove them"
+    )
+    nan = {"grad.w": torch.full((2,), math.nan), "grad.b": torch.zeros(2)}
+    assert check(nan) == "the gradients of w contain NaN or inf: avoid -inf"
+    assert check(nan, outputs_ok=False).endswith("the outputs are wrong too (see numbers_float64)")
+    off = {"grad.w": torch.ones(2), "grad.b": torch.ones(2)}
+    assert check(off).startswith("gradients of b differ from the reference although the outputs")
+    assert check(off, outputs_ok=False) == (
+        "gradients differ from the reference because the outputs do (see numbers_float64)"
+    )

@@ -7,10 +7,12 @@ particular to its lesson; the rest is here, in three modules:
   ``compare`` / ``agree`` / ``first_mismatch``, ``diagnose`` and ``Mistake``, and input
   helpers (``normal``, ``padding_mask``).
 - ``attention``: attention with named mistakes applied (``attention``), for diagnosis,
-  with head split/merge and projections, and the standard mask mistakes.
+  with head split/merge and projections (``multi_head_attention`` over trusted W_Q, W_K,
+  W_V, W_O weights), and the standard mask mistakes.
 - ``standard``: the judge's opening (``judged``, ``opening``: an error skips every
   check, a "construct" note fails the interface and skips the rest), ``skipped``, and
-  the standard checks: numbers, float32 agreement, large inputs, masking.
+  the standard checks: numbers, float32 agreement, large inputs, masking, gradients,
+  determinism; ``build_failed`` for module lessons' interface messages.
 
 The sandbox side is ``probe_kit`` (tracker/validation/probe_kit.py); docs/lessons.md is the
 guide for lesson authors.
@@ -20,12 +22,16 @@ from tracker.validation.judging.attention import (
     COMMON_MASK_MISTAKES,
     MASK_MISTAKES,
     attention,
+    attention_mistakes,
     causal_hidden,
     copy_linears,
     linear,
     mask_mistakes,
     masked_scores,
     merge_heads,
+    multi_head_attention,
+    project_heads,
+    project_output,
     scale_of,
     split_heads,
 )
@@ -62,9 +68,12 @@ from tracker.validation.judging.standard import (
     INTERFACE_FAILED,
     Inputs,
     Results,
+    build_failed,
     define,
+    determinism_check,
     finite_check,
     float32_check,
+    gradients_check,
     judged,
     masking_check,
     numbers_check,
@@ -99,16 +108,20 @@ __all__ = [
     "agree",
     "all_close",
     "attention",
+    "attention_mistakes",
+    "build_failed",
     "causal_hidden",
     "compare",
     "copy_linears",
     "define",
     "describe_shape",
+    "determinism_check",
     "diagnose",
     "explain",
     "finite_check",
     "first_mismatch",
     "float32_check",
+    "gradients_check",
     "judged",
     "linear",
     "load_sibling",
@@ -116,10 +129,13 @@ __all__ = [
     "masked_scores",
     "masking_check",
     "merge_heads",
+    "multi_head_attention",
     "normal",
     "numbers_check",
     "opening",
     "padding_mask",
+    "project_heads",
+    "project_output",
     "quote_note",
     "scale_of",
     "skip_all",

@@ -18,12 +18,14 @@ diagnoses and carries its own advice, with the sizes its learners see):
   ``mask_after_softmax`` (weights multiplied by the mask), ``mask_own_causal`` (a causal
   mask of its own whenever a mask is passed)
 - causal (``causal=True``): ``causal_excludes_diagonal``, ``causal_one_ahead``, ``causal_ignored``
+- multi-head (``multi_head_attention``, ``project_heads``, ``project_output``): ``no_bias``,
+  ``split_no_transpose``, ``merge_no_transpose``, ``no_w_o``
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 
 import torch
 
@@ -87,6 +89,53 @@ def mask_mistakes(*ids: str) -> tuple[Mistake, ...]:
     """The standard mask mistakes named (``mask_mistakes("mask_inverted", ...)``); without
     names, the five any mask argument invites (``COMMON_MASK_MISTAKES``)."""
     return tuple(MASK_MISTAKES[i] for i in ids or COMMON_MASK_MISTAKES)
+
+
+def attention_mistakes(
+    *ids: str, d_k: int, d_model: int | None = None, size: str = "d_k"
+) -> tuple[Mistake, ...]:
+    """The standard attention mistakes named, with advice in the sizes the lesson's learners
+    see: ``d_k`` the per-head width (``size`` is what the lesson calls it, "d_k", "d_head"),
+    ``d_model`` the model width (``scale_dmodel`` needs it). Ids: ``no_scale``, ``scale_dk``,
+    ``scale_dmodel``, ``softmax_queries``, ``kv_swapped``, ``split_no_transpose``,
+    ``merge_no_transpose``, ``no_w_o``."""
+    root = f"sqrt({size}) = {math.sqrt(d_k):g}"
+    messages = {
+        "no_scale": (f"scores look unscaled: divide q @ k^T by {root} before the softmax", "scale"),
+        "scale_dk": (f"scores are divided by {size} = {d_k}; divide by {root}", "scale"),
+        "softmax_queries": (
+            "the softmax runs over the queries (dim=-2); each query's weights must sum to 1 "
+            "over the keys: softmax(scores, dim=-1)",
+            "softmax",
+        ),
+        "kv_swapped": (
+            "keys and values are swapped: scores use k (q @ k^T), the output uses v (weights @ v)",
+            "kv",
+        ),
+        "split_no_transpose": (
+            f"heads are split with a plain view to (batch, num_heads, seq, {size}), which mixes "
+            f"positions into heads: use .view(batch, seq, num_heads, {size}).transpose(1, 2)",
+            "split",
+        ),
+        "merge_no_transpose": (
+            "heads are merged without transposing back: .transpose(1, 2) before "
+            ".reshape(batch, seq, d_model)",
+            "merge",
+        ),
+        "no_w_o": ("the output projection W_O is never applied", "w_o"),
+    }
+    if d_model is not None:
+        messages["scale_dmodel"] = (
+            f"scores are divided by sqrt(d_model) = {math.sqrt(d_model):g}; the scale uses the "
+            f"per-head size, {root}",
+            "scale",
+        )
+    unknown = [i for i in ids if i not in messages]
+    if unknown:
+        raise ValueError(
+            f"no standard attention mistake {unknown[0]!r} (scale_dmodel needs d_model)"
+        )
+    return tuple(Mistake(i, *messages[i]) for i in ids)
 
 
 def causal_hidden(rows: torch.Tensor, cols: torch.Tensor, mistakes: Set[str]) -> torch.Tensor:
@@ -208,3 +257,66 @@ def copy_linears(
             getattr(module, name).weight.copy_(inputs[f"{prefix}{name}.weight"])
             getattr(module, name).bias.copy_(inputs[f"{prefix}{name}.bias"])
     return module
+
+
+def project_heads(
+    x: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    layer: str,
+    heads: int,
+    *,
+    mistakes: Set[str] = frozenset(),
+) -> torch.Tensor:
+    """``x`` through the trusted linear ``{layer}.weight`` / ``.bias`` of ``weights``, split into
+    ``(batch, heads, seq, d_head)``; ``no_bias`` and ``split_no_transpose`` apply."""
+    bias = None if "no_bias" in mistakes else weights[f"{layer}.bias"]
+    projected = linear(x, weights[f"{layer}.weight"], bias)
+    return split_heads(projected, heads, plain_view="split_no_transpose" in mistakes)
+
+
+def project_output(
+    heads: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    *,
+    layer: str = "W_O",
+    mistakes: Set[str] = frozenset(),
+) -> torch.Tensor:
+    """Per-head outputs ``(batch, heads, seq, d_head)`` merged and through ``layer``;
+    ``merge_no_transpose``, ``no_w_o`` and ``no_bias`` apply."""
+    merged = merge_heads(heads, plain_view="merge_no_transpose" in mistakes)
+    if "no_w_o" in mistakes:
+        return merged
+    bias = None if "no_bias" in mistakes else weights[f"{layer}.bias"]
+    return linear(merged, weights[f"{layer}.weight"], bias)
+
+
+def multi_head_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    weights: Mapping[str, torch.Tensor],
+    heads: int,
+    mask: torch.Tensor | None = None,
+    *,
+    causal: bool = False,
+    mistakes: Set[str] = frozenset(),
+    layers: Sequence[str] = ("W_Q", "W_K", "W_V", "W_O"),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Multi-head attention as a function of trusted weights (``{layer}.weight`` and ``.bias``
+    for the four ``layers``, query/key/value/output), with the mistake ids of this module
+    applied: ``(output (batch, seq_q, d_model), weights (batch, heads, seq_q, seq_k))``.
+
+    The variant of a lesson whose module holds W_Q, W_K, W_V, W_O as ``nn.Linear`` layers
+    (multi-head attention with a cache, a transformer block): the same weights the probe
+    loads into the learner's layers give the reference numbers, and a mistake id the
+    numbers of that mistake.
+    """
+    w_q, w_k, w_v, w_o = layers
+    q, k, v = (
+        project_heads(x, weights, name, heads, mistakes=mistakes)
+        for name, x in ((w_q, query), (w_k, key), (w_v, value))
+    )
+    out, attention_weights = attention(
+        q, k, v, mask, mistakes=mistakes, causal=causal, d_model=query.shape[-1]
+    )
+    return project_output(out, weights, layer=w_o, mistakes=mistakes), attention_weights

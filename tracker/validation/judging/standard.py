@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from tracker.validation.judging.core import (
+    DETERMINISM,
     FLOAT64,
     LARGE_INPUTS,
     Comparison,
@@ -45,6 +46,18 @@ def define(signature: str) -> Callable[[str], str]:
     """An ``interface`` message for a missing or unusable entry point: the probe's note,
     then what to write (``define("f(q, k, v) returning the output")``)."""
     return lambda note: f"{note}: define {signature}"
+
+
+def build_failed(call: str, hints: Mapping[str, str] | None = None) -> Callable[[str], str]:
+    """The ``interface`` message of a module lesson whose probe could not build the learner's
+    class and load its weights: "could not build {call}: {note}", then the hint of the first
+    of ``hints`` (note text -> hint) found in the note."""
+
+    def message(note: str) -> str:
+        hint = next((h for key, h in (hints or {}).items() if key in note), "")
+        return f"could not build {call}: {note}{hint}"
+
+    return message
 
 
 def opening(
@@ -178,10 +191,13 @@ def float32_check(
     prefix: str = "",
     missing_hint: str = "",
     name: str = "numbers_float32",
+    numbers_name: str = "numbers_float64",
 ) -> CheckResult:
     """Float32 outputs on ``device`` against the float64 reference: for each key of
     ``labels`` the output ``prefix + key`` (``prefix="f32."`` when the probe names its
-    float32 runs so) against ``expected[key]``, under the dtype's and device's tolerance."""
+    float32 runs so) against ``expected[key]``, under the dtype's and device's tolerance.
+    When the float64 numbers are wrong too (``numbers_ok`` false) the message points to
+    the check that says why, ``numbers_name``."""
     tol = tolerance_for(torch.float32, device)
     for key, label in labels.items():
         value = got.get(prefix + key, tuple(expected[key].shape))
@@ -197,7 +213,7 @@ def float32_check(
                 name,
                 False,
                 f"float32 on {device} differs too ({label}: {comparison.describe()}); "
-                "see numbers_float64",
+                f"see {numbers_name}",
             )
         return CheckResult(
             name,
@@ -285,3 +301,95 @@ def masking_check(
         where=lambda mask, noun, comparison: f"with {mask}: {noun} {comparison.describe()}",
         unexplained=otherwise,
     )
+
+
+def determinism_check(
+    got: Outputs, first: str, second: str, *, setting: str = "", name: str = "determinism"
+) -> CheckResult:
+    """Two eval-mode calls on the same input (outputs ``first`` and ``second``) must agree
+    under ``DETERMINISM``; ``setting`` ("built with dropout=0.1, ") opens the failure."""
+    one, two = got.get(first), got.get(second)
+    if one is None or two is None:
+        return CheckResult(
+            name, False, f"two eval-mode calls did not both run: the second {got.why(second)}"
+        )
+    if one.shape != two.shape or not compare(two, one, DETERMINISM).ok:
+        return CheckResult(
+            name,
+            False,
+            f"{setting}two eval-mode calls on the same input give different outputs: dropout "
+            "is active in eval mode (use nn.Dropout as a submodule, or "
+            "F.dropout(..., training=self.training))",
+        )
+    return CheckResult(name, True, "eval mode is deterministic")
+
+
+def gradients_check(
+    got: Outputs,
+    expected: Mapping[str, torch.Tensor],
+    *,
+    outputs_ok: bool,
+    what: str,
+    prefix: str = "grad.",
+    note: str = "grad",
+    nan_advice: str = "",
+    outputs_check: str = "numbers_float64",
+    passed: str = "gradients reach every parameter and match the reference",
+    name: str = "gradients",
+) -> CheckResult:
+    """Gradients the probe kept as ``{prefix}{name}`` against the trusted ``expected[name]``
+    (float64). ``what`` says how they were made ("backward() through the block"); the
+    probe's note ``note`` quotes what raised and ``{note}.unused`` lists parameters that got
+    no gradient. Failures, first found first: the backward pass raised, no gradient (the
+    graph is cut), unused parameters, NaN or inf (``nan_advice`` when the outputs are
+    right, else a pointer to ``outputs_check``), numbers that differ."""
+    raised = got.note(note)
+    if raised and not any(got.has(f"{prefix}{n}") for n in expected):
+        return CheckResult(name, False, f"{what} raised {raised}")
+    unused = [n for n in (got.note(f"{note}.unused") or "").split(",") if n]
+    missing = [n for n in expected if not got.has(f"{prefix}{n}")]
+    if missing and not set(missing) <= set(unused):
+        return CheckResult(
+            name,
+            False,
+            f"no gradient reaches {', '.join(missing)}: something cuts the graph (.detach(), "
+            ".data, torch.no_grad(), or a tensor rebuilt with torch.tensor(...))",
+        )
+    if unused:
+        return CheckResult(
+            name,
+            False,
+            f"parameters {', '.join(unused)} receive no gradient: use them in forward or remove "
+            "them",
+        )
+    grads = {n: got.get(f"{prefix}{n}", tuple(t.shape)) for n, t in expected.items()}
+    shaped = next((n for n, g in grads.items() if g is None), None)
+    if shaped is not None:
+        return CheckResult(name, False, f"the gradient of {shaped} {got.why(prefix + shaped)}")
+    broken = [n for n, g in grads.items() if not bool(torch.isfinite(g).all())]
+    if broken:
+        names = ", ".join(broken)
+        if not outputs_ok:
+            return CheckResult(
+                name,
+                False,
+                f"the gradients of {names} contain NaN or inf, and the outputs are wrong too "
+                f"(see {outputs_check})",
+            )
+        advice = f": {nan_advice}" if nan_advice else ""
+        return CheckResult(name, False, f"the gradients of {names} contain NaN or inf{advice}")
+    wrong = [n for n, g in grads.items() if not compare(g, expected[n], FLOAT64).ok]
+    if wrong and not outputs_ok:
+        return CheckResult(
+            name,
+            False,
+            f"gradients differ from the reference because the outputs do (see {outputs_check})",
+        )
+    if wrong:
+        return CheckResult(
+            name,
+            False,
+            f"gradients of {', '.join(wrong)} differ from the reference although the outputs "
+            "agree: avoid in-place edits of tensors autograd needs",
+        )
+    return CheckResult(name, True, passed)

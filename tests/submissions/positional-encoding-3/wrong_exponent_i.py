@@ -1,0 +1,14 @@
+"""Mistake: frequencies base ** (-i / d) with i = 0..d/2-1 (the factor 2 is missing)."""
+
+import torch
+
+
+def apply_rope(x, positions=None, base=10000.0):
+    seq, d = x.shape[-2:]
+    if positions is None:
+        positions = torch.arange(seq, device=x.device)
+    inv_freq = base ** (-torch.arange(d // 2, device=x.device, dtype=x.dtype) / d)
+    angles = positions.to(x.dtype)[:, None] * inv_freq
+    angles = torch.cat((angles, angles), dim=-1)
+    x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+    return x * angles.cos() + torch.cat((-x2, x1), dim=-1) * angles.sin()

@@ -1,0 +1,13 @@
+"""Mistake: always rotates row t by t, whatever positions say."""
+
+import torch
+
+
+def apply_rope(x, positions=None, base=10000.0):
+    seq, d = x.shape[-2:]
+    t = torch.arange(seq, device=x.device, dtype=x.dtype)
+    inv_freq = base ** (-torch.arange(0, d, 2, device=x.device, dtype=x.dtype) / d)
+    angles = torch.outer(t, inv_freq)
+    angles = torch.cat((angles, angles), dim=-1)
+    x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+    return x * angles.cos() + torch.cat((-x2, x1), dim=-1) * angles.sin()
