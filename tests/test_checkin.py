@@ -94,7 +94,7 @@ def test_screen_for_a_person(cli_run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "Check-in Mon 2025-11-10  |  streak 1 day  |  0 sessions completed  |  0/28 lessons passed"
+        "Check-in Mon 2025-11-10  |  streak 1 day  |  0 sessions completed  |  0/32 lessons passed"
     )
     assert "Reviews  none due" in lines
     assert "Today  attention-mechanism-1  (attention-mechanism, depth 1: what and why)" in lines
@@ -236,7 +236,7 @@ def test_a_learner_who_finished_the_main_path(
     focus = doc["focus"]
     assert (focus["lesson"], focus["rule"]) == ("mechanistic-interpretability-1", "balance")
     assert focus["reason"].startswith(
-        "main path done; safety is your least-covered category (0 of 3 lessons passed)"
+        "main path done; safety is your least-covered category (0 of 4 lessons passed)"
     )
     assert doc["connections"][0]["lesson"] == "multi-head-attention-2"
     planned = plan_ids(doc, "week") + plan_ids(doc, "month") + plan_ids(doc, "quarter")

@@ -93,15 +93,6 @@ TARGET_DEPTHS = {  # issue 13: depths a learner can reach, so every concept can 
     "alignment": 1,
     "red-teaming": 1,
 }
-# The lessons that will take these concepts to their target depth have not landed yet:
-# the architecture and model ones in issue 13, the training and safety ones in its part 2.
-# Strict: a concept's test fails here as soon as its lesson exists; then drop it from this list.
-MISSING_LESSONS = {
-    "sparse-attention": "sparse-attention-3 (issue 13)",
-    "gpt-architecture": "gpt-architecture-2 (issue 13)",
-    "bert-architecture": "bert-architecture-2 (issue 13, part 2)",
-    "mechanistic-interpretability": "mechanistic-interpretability-2 (issue 13, part 2)",
-}
 
 
 def test_concepts_show_their_target_depths(cli_run) -> None:
@@ -110,18 +101,7 @@ def test_concepts_show_their_target_depths(cli_run) -> None:
     assert {row["id"]: row["target_depth"] for row in json.loads(result.stdout)} == TARGET_DEPTHS
 
 
-@pytest.mark.parametrize(
-    "concept",
-    [
-        pytest.param(
-            concept,
-            marks=pytest.mark.xfail(strict=True, reason=f"missing {MISSING_LESSONS[concept]}"),
-        )
-        if concept in MISSING_LESSONS
-        else concept
-        for concept in TARGET_DEPTHS
-    ],
-)
+@pytest.mark.parametrize("concept", TARGET_DEPTHS)
 def test_synced_concept_has_lessons_up_to_its_target_depth(
     concept: str, cli_run, db_path: Path
 ) -> None:
@@ -143,13 +123,6 @@ def test_synced_concept_has_lessons_up_to_its_target_depth(
         f"{concept}: lessons at depths {depths}, none at its target depth {target}: "
         f"missing {concept}-{target}"
     )
-
-
-def test_the_missing_list_names_only_missing_lessons() -> None:
-    curriculum = load_curriculum()
-    for concept, lesson in MISSING_LESSONS.items():
-        assert lesson.split()[0] == f"{concept}-{TARGET_DEPTHS[concept]}"
-        assert lesson.split()[0] not in curriculum.lessons
 
 
 def _copy_lessons(tmp_path: Path) -> Path:

@@ -19,7 +19,7 @@ from tracker.validation import forbidden
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 EXERCISE_LESSONS = sorted(p.parent.name for p in LESSONS.glob("*/checks.py"))
-SLOW_LESSONS = {"flash-attention-3"}  # memory phases start child interpreters
+SLOW_LESSONS = {"flash-attention-3", "sparse-attention-3"}  # memory phases: child interpreters
 
 
 def _marks(lesson: str) -> list[pytest.MarkDecorator]:
@@ -126,3 +126,27 @@ def test_unravel_matches_torch(shape: tuple[int, ...]) -> None:
     for flat in range(size):
         expected = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), shape))
         assert unravel(flat, shape) == expected
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 7))
+def test_planted_heads_rank_first_wherever_they_are_placed(seed: int) -> None:
+    """mechanistic-interpretability-2's planted model: for every seed, the heads planted as
+    induction and previous-token heads are the ones the reference scores rank first, and
+    the duplicate-token decoy is what the off-by-one stripe ranks first."""
+    import torch
+
+    folder = LESSONS / "mechanistic-interpretability-2"
+    reference = load_module(folder / "reference.py", "reference")
+    checks = load_module(folder / "checks.py", "checks")
+    generator = torch.Generator().manual_seed(seed)
+    model = reference.planted_model(checks.VOCAB, 2 * checks.FIRST_LEN, checks.HEADS, generator)
+    first = torch.randperm(checks.VOCAB, generator=generator)[: checks.FIRST_LEN]
+    patterns = reference.attention_patterns(model, torch.cat([first, first]))
+    roles = [role for layer in model.roles for role in layer]
+    induction = reference.induction_scores(patterns, checks.FIRST_LEN).flatten()
+    previous = reference.previous_token_scores(patterns).flatten()
+    off_by_one = checks._induction(patterns, checks.FIRST_LEN, frozenset({"earlier_occurrence"}))
+    assert roles[int(induction.argmax())] == "induction"
+    assert roles[int(previous.argmax())] == "previous"
+    assert roles[int(off_by_one.flatten().argmax())] == "duplicate"
+    assert float(induction.max()) > 0.9 > 0.2 > float(induction.sort().values[-2])

@@ -175,7 +175,7 @@ def test_after_the_main_path_the_least_covered_category_comes_first(graph: Cours
     # model and training lessons all need transformer@1; safety has one available.
     assert (pick.lesson.id, pick.rule) == ("mechanistic-interpretability-1", BALANCE)
     assert pick.reason == (
-        "main path done; safety is your least-covered category (0 of 3 lessons passed); "
+        "main path done; safety is your least-covered category (0 of 4 lessons passed); "
         "builds on multi-head-attention-2"
     )
 
