@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import ConfigError, ConfigUnreadable, EnvironmentProblem
-from tracker.paths import os_problem, user_path
+from tracker.paths import os_problem, user_dir, user_path
 
 CONFIG_ENV = "TRACKER_CONFIG"
 LOCK_TIMEOUT_S = 10.0
@@ -36,9 +36,7 @@ def config_path() -> Path:
     explicit = os.environ.get(CONFIG_ENV)
     if explicit:
         return user_path(explicit, what=CONFIG_ENV, error=ConfigError)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("tracker")) / "config.toml"
+    return user_dir("config") / "config.toml"
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ only: the hand-off client and the config loader use it before anything loads.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from tracker.errors import TrackerError, UsageError
@@ -53,3 +54,30 @@ def shorten(name: str, keep: int = 24) -> str:
 def os_problem(exc: OSError) -> str:
     """An OSError in a few words, without repeating the (perhaps very long) file name."""
     return exc.strerror or type(exc).__name__
+
+
+_XDG = {"data": ("XDG_DATA_HOME", ".local/share"), "config": ("XDG_CONFIG_HOME", ".config")}
+
+
+def user_dir(kind: str) -> Path:
+    """platformdirs' ``user_data_dir("tracker")`` or ``user_config_dir("tracker")``.
+
+    The common Linux case (an absolute ``HOME``, no XDG override, not Android) is
+    ``~/.local/share/tracker`` / ``~/.config/tracker``, worked out here: importing
+    platformdirs costs `tracker status`, which runs on every shell prompt, about a
+    tenth of its time. Every other case asks platformdirs
+    (tests/test_paths.py checks that both agree).
+    """
+    variable, default = _XDG[kind]
+    home = os.environ.get("HOME", "")
+    if (
+        sys.platform == "linux"
+        and "ANDROID_DATA" not in os.environ
+        and variable not in os.environ
+        and os.path.isabs(home)
+    ):
+        return Path(home, default, "tracker")
+    import platformdirs
+
+    found = platformdirs.user_data_dir if kind == "data" else platformdirs.user_config_dir
+    return Path(found("tracker"))

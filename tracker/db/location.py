@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tracker.errors import DatabaseLocationError
-from tracker.paths import os_problem, user_path
+from tracker.paths import os_problem, user_dir, user_path
 
 DB_ENV = "TRACKER_DB"
 
@@ -35,9 +35,7 @@ class DatabaseLocation(NamedTuple):
 
 
 def default_db_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("tracker")) / "tracker.db"
+    return user_dir("data") / "tracker.db"
 
 
 def resolve_location(explicit: str | None, configured: str = "") -> DatabaseLocation:
