@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -166,7 +167,6 @@ def thin(database: Path, *, today: date, day_of: DayOf = utc_day) -> list[Path]:
 
 def check_backup_file(path: Path) -> str:
     """The schema revision of a file fit to restore; a one-line UsageError otherwise."""
-    import sqlite3
     import urllib.parse
 
     from tracker.db.revisions import HEAD_REVISION, REVISIONS
@@ -232,7 +232,6 @@ def restore_sqlite(source: Path, database: Path) -> None:
     transaction (the copy is one write to the file, under SQLite's locks);
     the file is put back in WAL afterwards.
     """
-    import sqlite3
     import urllib.parse
 
     from tracker.db.engine import BUSY_TIMEOUT_MS
@@ -244,9 +243,45 @@ def restore_sqlite(source: Path, database: Path) -> None:
         try:
             src.backup(dest)
             dest.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.Error as exc:
-            raise DatabaseUnavailable(f"cannot restore into {database}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise DatabaseUnavailable(f"cannot restore into {database}: {exc}") from None
+            dest.close()
+            _replace_damaged(src, database)
         finally:
             dest.close()
     finally:
         src.close()
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _replace_damaged(src: sqlite3.Connection, database: Path) -> None:
+    """A file SQLite cannot write into (its bytes are saved already) is replaced whole.
+
+    The copy is made beside it and renamed over it; its stale ``-wal`` and
+    ``-shm`` go first, or SQLite would apply the old log to the new file.
+    """
+    import tempfile
+
+    fd, partial = tempfile.mkstemp(
+        prefix=f".{database.name}.", suffix=".restore", dir=database.parent
+    )
+    os.close(fd)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            src.backup(target)
+            target.execute("PRAGMA journal_mode = WAL")
+        finally:
+            target.close()
+        for suffix in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{database}{suffix}")
+        os.replace(partial, database)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
