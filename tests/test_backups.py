@@ -343,3 +343,29 @@ def test_restoring_the_database_onto_itself_is_refused(cli_run, db_path: Path) -
         2,
         f"Error: {db_path} is the database itself; give a backup of it\n",
     )
+
+
+def test_a_backup_killed_half_way_leaves_no_backup_and_the_next_one_cleans_up(
+    cli_run, db_path: Path, tracker_env: Path
+) -> None:
+    import os
+
+    assert cli_run("checkin", env={"TRACKER_NOW": "2026-12-01T10:00:00+00:00"}).exit_code == 0
+    before = db_path.read_bytes()
+    env = {**os.environ, "TRACKER_NOW": "2026-12-02T10:00:00+00:00"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "tracker", "checkin"],
+        env={**env, "TRACKER_FAULTS": "backup-copied"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == 97
+    folder = backup_folder(db_path)
+    assert [p.name.endswith(".partial") for p in folder.iterdir() if p.name != ".lock"] == [True]
+    assert _names(db_path) == [] and db_path.read_bytes() == before
+    again = cli_run("checkin", env={"TRACKER_NOW": "2026-12-02T11:00:00+00:00"})
+    assert (again.exit_code, again.stderr) == (0, "")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".lock",
+        "tracker.2026-12-02T110000Z.daily.db",
+    ]

@@ -141,6 +141,7 @@ def _make(database: Path, *, now: datetime, kind: str, day_of: DayOf) -> tuple[P
     from tracker.errors import UsageError
 
     folder = backup_folder(database)
+    _remove_partials(folder)
     sequence = 1
     while True:
         destination = folder / _name(database, now, sequence, kind)
@@ -153,6 +154,14 @@ def _make(database: Path, *, now: datetime, kind: str, day_of: DayOf) -> tuple[P
                     raise
         sequence += 1
     return written, thin(database, today=day_of(now), day_of=day_of)
+
+
+def _remove_partials(folder: Path) -> None:
+    """Copies a killed backup left half-written (only ever written under the folder's lock)."""
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".") and entry.name.endswith(".partial"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def thin(database: Path, *, today: date, day_of: DayOf = utc_day) -> list[Path]:

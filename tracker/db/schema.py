@@ -254,6 +254,7 @@ def backup_sqlite(
         ) from None
     try:
         _copy(path, Path(partial))
+        crash_point("backup-copied")  # the tests: a kill here leaves only a .partial
         _verify(Path(partial), destination)
         _link_into_place(Path(partial), destination)
     finally:
