@@ -369,3 +369,27 @@ def test_a_backup_killed_half_way_leaves_no_backup_and_the_next_one_cleans_up(
         ".lock",
         "tracker.2026-12-02T110000Z.daily.db",
     ]
+
+
+def test_restore_is_refused_while_tracker_serve_holds_the_database(cli_run, db_path: Path) -> None:
+    import fcntl
+    import os
+
+    for day in ("2026-12-01", "2026-12-02"):
+        assert cli_run("checkin", env={"TRACKER_NOW": f"{day}T10:00:00+00:00"}).exit_code == 0
+    (backup,) = list_backups(db_path)
+    lock = db_path.with_name("tracker.db.serve.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as serve holds it
+        before = db_path.read_bytes()
+        result = cli_run("db", "restore", str(backup.path))
+        assert (result.exit_code, result.stderr) == (
+            3,
+            f"Error: tracker serve is running for this database (lock {lock}): "
+            "stop it, then restore\n",
+        )
+        assert db_path.read_bytes() == before and len(list_backups(db_path)) == 1
+    finally:
+        os.close(fd)
+    assert cli_run("db", "restore", str(backup.path)).exit_code == 0

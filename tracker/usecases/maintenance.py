@@ -238,6 +238,7 @@ def restore_database(store: Store, source: Path, *, now: datetime) -> RestoreRes
     if source == database:
         raise UsageError(f"{source} is the database itself; give a backup of it")
     check_backup_file(source)
+    _refuse_while_serving(store)
     store.engine.dispose()  # no pooled connection of ours holds the file meanwhile
     previous = None
     try:
@@ -248,6 +249,28 @@ def restore_database(store: Store, source: Path, *, now: datetime) -> RestoreRes
         where = f" ({exc.filename})" if exc.filename else ""
         raise EnvironmentProblem(f"cannot restore{where}: {os_problem(exc)}") from None
     return RestoreResult(source=source, database=database, previous=previous)
+
+
+def _refuse_while_serving(store: Store) -> None:
+    """`tracker serve` keeps its scheduler's jobs in the database: it must not see it swapped."""
+    import fcntl
+    import os
+
+    from tracker.validation.wire import warm_paths
+
+    lock = warm_paths(store.location).lock
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return  # no lock file: no serve ever ran here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise EnvironmentProblem(
+            f"tracker serve is running for this database (lock {lock}): stop it, then restore"
+        ) from None
+    finally:
+        os.close(fd)
 
 
 def _sqlite_path(store: Store, what: str) -> Path:
