@@ -393,3 +393,29 @@ def test_restore_is_refused_while_tracker_serve_holds_the_database(cli_run, db_p
     finally:
         os.close(fd)
     assert cli_run("db", "restore", str(backup.path)).exit_code == 0
+
+
+def test_the_backup_being_restored_survives_the_thinning_its_safety_copy_triggers(
+    cli_run, db_path: Path, tracker_env: Path
+) -> None:
+    assert cli_run("checkin", env={"TRACKER_NOW": "2026-11-01T10:00:00+00:00"}).exit_code == 0
+    assert cli_run("checkin", env={"TRACKER_NOW": "2026-11-02T10:00:00+00:00"}).exit_code == 0
+    (old,) = list_backups(db_path)
+    newer = old.path.with_name("tracker.2026-11-02T200000Z.daily.db")  # the same day, later
+    newer.write_bytes(old.path.read_bytes())
+    # a month on, Anki's rule keeps only the newest backup of 11-02: `old` is obsolete
+    result = cli_run("db", "restore", str(old.path), env={"TRACKER_NOW": "2026-12-02T10:00:00Z"})
+    assert result.exit_code == 0, result.output
+    assert old.path.exists() and _checkin_days(db_path) == ["2026-11-01"]
+
+
+def test_restore_where_there_was_no_database(cli_run, db_path: Path, tmp_path: Path) -> None:
+    for day in ("2026-12-01", "2026-12-02"):
+        assert cli_run("checkin", env={"TRACKER_NOW": f"{day}T10:00:00+00:00"}).exit_code == 0
+    (backup,) = list_backups(db_path)
+    elsewhere = tmp_path / "fresh.db"
+    result = cli_run("--db", str(elsewhere), "db", "restore", str(backup.path))
+    assert result.stdout == (
+        f"restored {elsewhere} from {backup.path}; there was no database there before\n"
+    )
+    assert _checkin_days(elsewhere) == ["2026-12-01"]

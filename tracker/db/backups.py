@@ -116,13 +116,16 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 
 def make_backup(
-    database: Path, *, now: datetime, kind: str, day_of: DayOf = utc_day
+    database: Path, *, now: datetime, kind: str, day_of: DayOf = utc_day, keep: Path | None = None
 ) -> tuple[Path, list[Path]]:
-    """A verified copy in ``backups/``, then the folder thinned: (the copy, what was deleted)."""
+    """A verified copy in ``backups/``, then the folder thinned: (the copy, what was deleted).
+
+    ``keep`` is never deleted by that thinning (the backup about to be restored).
+    """
     folder = backup_folder(database)
     folder.mkdir(mode=0o700, exist_ok=True)
     with _folder_lock(folder):
-        return _make(database, now=now, kind=kind, day_of=day_of)
+        return _make(database, now=now, kind=kind, day_of=day_of, keep=keep)
 
 
 def daily_backup(database: Path, *, now: datetime, day_of: DayOf = utc_day) -> Path | None:
@@ -136,7 +139,9 @@ def daily_backup(database: Path, *, now: datetime, day_of: DayOf = utc_day) -> P
         return _make(database, now=now, kind="daily", day_of=day_of)[0]
 
 
-def _make(database: Path, *, now: datetime, kind: str, day_of: DayOf) -> tuple[Path, list[Path]]:
+def _make(
+    database: Path, *, now: datetime, kind: str, day_of: DayOf, keep: Path | None = None
+) -> tuple[Path, list[Path]]:
     from tracker.db.schema import backup_sqlite
     from tracker.errors import UsageError
 
@@ -153,7 +158,7 @@ def _make(database: Path, *, now: datetime, kind: str, day_of: DayOf) -> tuple[P
                 if not destination.exists():  # not a name taken meanwhile: a real failure
                     raise
         sequence += 1
-    return written, thin(database, today=day_of(now), day_of=day_of)
+    return written, thin(database, today=day_of(now), day_of=day_of, keep=keep)
 
 
 def _remove_partials(folder: Path) -> None:
@@ -164,10 +169,14 @@ def _remove_partials(folder: Path) -> None:
                 os.unlink(entry.path)
 
 
-def thin(database: Path, *, today: date, day_of: DayOf = utc_day) -> list[Path]:
-    """Delete the backups Anki's rule no longer keeps; the paths deleted."""
+def thin(
+    database: Path, *, today: date, day_of: DayOf = utc_day, keep: Path | None = None
+) -> list[Path]:
+    """Delete the backups Anki's rule no longer keeps (never ``keep``); the paths deleted."""
     deleted = []
     for backup in obsolete_backups(today, list_backups(database, day_of=day_of)):
+        if keep is not None and backup.path == keep:
+            continue
         with contextlib.suppress(FileNotFoundError):
             backup.path.unlink()
             deleted.append(backup.path)
@@ -215,15 +224,18 @@ def check_backup_file(path: Path) -> str:
     return str(revision[0])
 
 
-def save_current_state(database: Path, *, now: datetime, day_of: DayOf = utc_day) -> Path:
+def save_current_state(
+    database: Path, *, now: datetime, day_of: DayOf = utc_day, source: Path | None = None
+) -> Path:
     """A backup of the database before it is replaced: verified, or (when the file is
-    damaged and cannot be copied through SQLite) its bytes as they are."""
+    damaged and cannot be copied through SQLite) its bytes as they are. The thinning
+    that follows spares ``source``, the backup about to be restored."""
     import shutil
 
     from tracker.errors import TrackerError
 
     try:
-        return make_backup(database, now=now, kind="before-restore", day_of=day_of)[0]
+        return make_backup(database, now=now, kind="before-restore", day_of=day_of, keep=source)[0]
     except TrackerError:
         folder = backup_folder(database)
         sequence = 1

@@ -243,7 +243,9 @@ def restore_database(store: Store, source: Path, *, now: datetime) -> RestoreRes
     previous = None
     try:
         if database.exists():
-            previous = save_current_state(database, now=now, day_of=store.clock.local_day)
+            previous = save_current_state(
+                database, now=now, day_of=store.clock.local_day, source=source
+            )
         restore_sqlite(source, database)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
