@@ -181,6 +181,21 @@ def test_a_schedule_that_lost_a_rating_is_replayed_from_the_log(cli_run, db_path
     assert _check(cli_run, "--repair")[1]["repaired"] == []
 
 
+def test_a_file_out_of_wal_is_put_back(cli_run, db_path: Path) -> None:
+    store, _ = _used()
+    store.close()
+    sqlite3.connect(db_path).execute("PRAGMA journal_mode = DELETE").close()
+    code, report = _check(cli_run)
+    assert code == 1 and report["problems"][0].startswith("journal mode is delete, not wal")
+    code, report = _check(cli_run, "--repair")
+    assert (code, report["repaired"], report["journal_mode"]) == (
+        0,
+        ["journal mode set to wal"],
+        "wal",
+    )
+    assert _check(cli_run, "--repair")[1]["repaired"] == []
+
+
 def test_a_damaged_file_is_not_repaired_but_pointed_at_its_backups(cli_run, db_path: Path) -> None:
     store, _ = _used()
     store.close()
@@ -225,3 +240,62 @@ def test_repair_on_postgresql(pg_url: str) -> None:
         assert check_database(store, repair=True, now=DAY1).repaired == []
     finally:
         store.close()
+
+
+DAMAGE = {
+    "lost rating": "UPDATE review_cards SET reps = reps - 1, last_review = NULL WHERE id = {card}",
+    "invented rating": "UPDATE review_cards SET reps = reps + 2 WHERE id = {card}",
+    "back in the queue": (
+        "UPDATE review_cards SET suspended = 0, question_index = -id WHERE id = {card}"
+    ),
+    "question gone": (
+        "UPDATE lessons SET questions_json = '[]' WHERE id = "
+        "(SELECT lesson_id FROM review_cards WHERE id = {card})"
+    ),
+    "lesson retired": (
+        "UPDATE lessons SET retired = 1 WHERE id = "
+        "(SELECT lesson_id FROM review_cards WHERE id = {card})"
+    ),
+    "log of no card": (
+        "INSERT INTO review_logs (card_id, learner_id, rating, reviewed_at, local_date)"
+        " VALUES ({card} + 1000, 1, 3, '2026-11-20 10:00:00', '2026-11-20')"
+    ),
+    "session of no submission": "UPDATE study_sessions SET submission_id = {card} + 500",
+    "card of no learner": "UPDATE review_cards SET learner_id = 77 WHERE id = {card}",
+}
+
+
+def test_any_mix_of_damage_is_repaired_in_one_run_and_the_next_finds_nothing(
+    tmp_path: Path, tracker_env: Path
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    store, cards = _used()
+    store.close()
+    template = tmp_path / "template.db"
+    sqlite3.connect(tracker_env / "tracker.db").execute(f"VACUUM INTO '{template}'").close()
+    sqlite3.connect(template).execute("PRAGMA journal_mode = WAL").close()  # as ours are
+    damage = st.lists(
+        st.tuples(st.sampled_from(sorted(DAMAGE)), st.sampled_from(cards)), min_size=1, max_size=6
+    )
+    runs = iter(range(10**6))
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(damage)
+    def check(injected: list[tuple[str, int]]) -> None:
+        db = tmp_path / f"case-{next(runs)}.db"
+        db.write_bytes(template.read_bytes())
+        _sql(db, *(DAMAGE[kind].format(card=card) for kind, card in injected))
+        opened = open_store(str(db), prepare=False)
+        try:
+            found = check_database(opened)
+            assert found.journal_mode == "wal" and not found.ok, injected
+            repaired = check_database(opened, repair=True, now=DAY1)
+            assert repaired.repaired and repaired.problems == [], (injected, repaired)
+            again = check_database(opened, repair=True, now=DAY1)
+            assert (again.repaired, again.problems, again.backup) == ([], [], None)
+        finally:
+            opened.close()
+
+    check()

@@ -23,6 +23,7 @@ from tracker.db.schema import (
     backup_sqlite,
     check_backup_name,
     check_upgradable,
+    ensure_wal,
     journal_mode,
     read_schema_state,
     upgrade_schema,
@@ -93,15 +94,19 @@ def check_database(
             return report
         if engine.dialect.name == "sqlite":
             report.journal_mode = journal_mode(engine)
+            with engine.connect() as conn:
+                integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+            if integrity == ["ok"] and report.journal_mode != "wal" and repair:
+                report.journal_mode = ensure_wal(engine)
+                if report.journal_mode == "wal":
+                    report.repaired.append("journal mode set to wal")
             if report.journal_mode != "wal":
                 report.problems.append(
                     f"journal mode is {report.journal_mode}, not wal (concurrent commands wait "
                     "on each other and a crash can cost more): any tracker command that can "
                     "write the file sets it"
                 )
-            with engine.connect() as conn:
-                integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            if integrity != ["ok"]:
+            if integrity != ["ok"]:  # a damaged file is left as it is: a backup is the way back
                 report.problems += [f"integrity: {line}" for line in integrity[:10]]
                 report.problems.append(
                     "the file itself is damaged: restore a backup (`tracker db backups`)"
@@ -114,7 +119,8 @@ def check_database(
             if stored_fingerprint(session) != fingerprint(lessons_dir()):
                 report.problems.append("curriculum is not synced with lessons/: run `tracker init`")
         if repair and findings.problems:
-            report.backup, report.repaired = _repair(store, now=now or store.now())
+            report.backup, done = _repair(store, now=now or store.now())
+            report.repaired += done
             with Session(engine) as session:
                 findings = find_problems(session)
         report.problems[:0] = findings.problems
