@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tracker.db.thinning import obsolete_backups
-
 FOLDER = "backups"
 _STAMP = "%Y-%m-%dT%H%M%SZ"
 _NAME = re.compile(
@@ -173,6 +171,8 @@ def thin(
     database: Path, *, today: date, day_of: DayOf = utc_day, keep: Path | None = None
 ) -> list[Path]:
     """Delete the backups Anki's rule no longer keeps (never ``keep``); the paths deleted."""
+    from tracker.db.thinning import obsolete_backups  # only once a backup was made
+
     deleted = []
     for backup in obsolete_backups(today, list_backups(database, day_of=day_of)):
         if keep is not None and backup.path == keep:
