@@ -299,3 +299,22 @@ def test_any_mix_of_damage_is_repaired_in_one_run_and_the_next_finds_nothing(
             opened.close()
 
     check()
+
+
+def test_the_text_report_says_the_backup_and_each_repair(cli_run, db_path: Path) -> None:
+    from tracker.db.schema import HEAD_REVISION
+
+    store, _ = _used()
+    store.close()
+    _sql(db_path, "UPDATE lessons SET retired = 1 WHERE id = 'transformer-1'")
+    result = cli_run("db", "check", "--repair", env={"TRACKER_NOW": NOW})
+    backup = backup_folder(db_path) / "tracker.2026-12-01T120000Z.before-repair.db"
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"database: {db_path}\n"
+        f"schema revision: {HEAD_REVISION} (head {HEAD_REVISION})\n"
+        "journal mode: wal\n"
+        f"backup before repair: {backup}\n"
+        "repaired: suspended 3 cards of retired lessons or removed questions\n"
+        "ok\n"
+    )
