@@ -138,7 +138,7 @@ def test_upgrade_of_a_previous_revision_keeps_data_and_backs_up(db_path: Path) -
             and f"upgraded database schema 0001 -> {HEAD_REVISION}" in store.notices[0]
         )
         backup = Path(store.notices[0].rsplit("copied to ", 1)[1])
-        assert backup.exists() and backup.parent == db_path.parent
+        assert backup.exists() and backup.parent == db_path.parent / "backups"
         with sqlite3.connect(backup) as conn:
             assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
             assert conn.execute("SELECT count(*) FROM progress").fetchone() == (1,)

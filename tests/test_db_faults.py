@@ -201,7 +201,7 @@ def test_eight_commands_on_an_old_database_leave_one_backup_of_it(tmp_path: Path
     ]
     errors = [command.communicate(timeout=120)[1] for command in commands]
     assert [command.returncode for command in commands] == [0] * 8, errors
-    backups = sorted(tmp_path.glob("tracker.schema-0001-*.db"))
+    backups = sorted((tmp_path / "backups").glob("tracker.*.schema-0001.db"))
     assert len(backups) == 1, backups
     assert revision(backups[0]) == "0001"
     assert revision(db) == HEAD_REVISION

@@ -119,7 +119,7 @@ def test_inflated_records_are_repaired_on_sqlite(db_path: Path) -> None:
         assert kinds.count("practice") == 2 and kinds.count("submission") == 1
     finally:
         store.close()
-    backup = next(db_path.parent.glob("tracker.schema-0003-*.db"))
+    backup = next((db_path.parent / "backups").glob("tracker.*.schema-0003.db"))
     with sqlite3.connect(backup) as conn:  # the copy taken before keeps the old records
         assert conn.execute("SELECT count(*) FROM study_sessions").fetchone() == (3,)
 

@@ -9,10 +9,11 @@ database as it finds it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
@@ -32,6 +33,23 @@ from tracker.db.models import Learner
 from tracker.db.schema import ensure_schema
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    from tracker.errors import TrackerError
+    from tracker.paths import os_problem
+
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return where + os_problem(exc)
+    text = str(exc).strip().splitlines()
+    if isinstance(exc, TrackerError) and text:
+        return text[0]
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 @dataclass
 class Store:
     location: DatabaseLocation
@@ -40,6 +58,9 @@ class Store:
     clock: Clock
     learner_id: int = 0
     notices: list[str] = field(default_factory=list)
+    # The learner-day this process last made sure had its automatic backup.
+    backed_up_day: date | None = None
+    warn: Callable[[str], None] = field(default=_warn_on_stderr, repr=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -48,8 +69,32 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        self.back_up_daily()
         with self._translated(), write_session(self.engine) as session:
             yield session
+
+    def back_up_daily(self) -> None:
+        """The first write of a learner-day first copies a SQLite file into ``backups/``.
+
+        Once per day per process (a set check afterwards); the day is the
+        clock's (``TRACKER_NOW``), never the wall clock's. A backup that fails
+        is a warning, never a failed command.
+        """
+        if self.location.sqlite_path is None:
+            return
+        try:
+            now = self.clock.now()
+            day = self.clock.local_day(now)
+            if day == self.backed_up_day:
+                return
+            self.backed_up_day = day
+            if not self.location.sqlite_path.exists():
+                return
+            from tracker.db.backups import daily_backup
+
+            daily_backup(self.location.sqlite_path, now=now, day_of=self.clock.local_day)
+        except Exception as exc:  # noqa: BLE001 - a backup never fails the command
+            self.warn(f"warning: the automatic backup failed: {_one_line(exc)}")
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -93,9 +138,11 @@ def open_store(
     try:
         with store._translated():
             when = now or clock.now()
-            report = ensure_schema(engine, location, now=when)
+            report = ensure_schema(engine, location, now=when, day_of=clock.local_day)
             if report is not None:
                 store.notices.append(report.describe())
+                if report.from_revision is None:  # a new file: nothing to back up today
+                    store.backed_up_day = clock.local_day(when)
             sync_if_changed(store, now=when)
             store.learner_id = learner_id_for(store, settings.learner, now=when)
     except BaseException:

@@ -1,4 +1,4 @@
-"""db check | backup | upgrade."""
+"""db check [--repair] | backup | backups | restore | upgrade."""
 
 from __future__ import annotations
 
@@ -15,19 +15,21 @@ def db() -> None:
 
 
 @db.command("check")
+@click.option("--repair", is_flag=True, help="Fix what can be fixed (after a backup).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def db_check(ctx: click.Context, as_json: bool) -> None:
-    """Check integrity, schema revision and curriculum; exit 1 on any problem.
+def db_check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check integrity, schema, curriculum and rows; exit 1 on any problem left.
 
     \b
     Example:
-        tracker db check
+        tracker db check --repair
     """
     from tracker.render.maintenance import render_check
     from tracker.usecases.maintenance import check_database
 
-    report = check_database(get_store(ctx, prepare=False))
+    store = get_store(ctx, prepare=False)
+    report = check_database(store, repair=repair, now=store.now() if repair else None)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -49,6 +51,42 @@ def db_backup(ctx: click.Context, path: Path) -> None:
 
     written = backup_database(get_store(ctx, prepare=False), path)
     click.echo(f"backup written to {written}")
+
+
+@db.command("backups")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def db_backups(ctx: click.Context, as_json: bool) -> None:
+    """List the automatic backups beside the database (date, size, path).
+
+    \b
+    Example:
+        tracker db backups
+    """
+    from tracker.render.maintenance import render_backups
+    from tracker.usecases.maintenance import list_database_backups
+
+    listing = list_database_backups(get_store(ctx, prepare=False))
+    if as_json:
+        emit_json(listing.as_dict())
+    else:
+        click.echo(render_backups(listing))
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
+@click.pass_context
+def db_restore(ctx: click.Context, path: Path) -> None:
+    """Replace the database with a backup, saving the current state as a backup first.
+
+    \b
+    Example:
+        tracker db restore ~/.local/share/tracker/backups/tracker.2026-12-01T090000Z.daily.db
+    """
+    from tracker.usecases.maintenance import restore_database
+
+    store = get_store(ctx, prepare=False)
+    click.echo(restore_database(store, path, now=store.now()).describe())
 
 
 @db.command("upgrade")

@@ -10,8 +10,9 @@ import contextlib
 import os
 import sqlite3
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -72,7 +73,11 @@ def schema_state(conn: Connection) -> SchemaState:
 
 
 def ensure_schema(
-    engine: Engine, location: DatabaseLocation, *, now: datetime
+    engine: Engine,
+    location: DatabaseLocation,
+    *,
+    now: datetime,
+    day_of: Callable[[datetime], date] | None = None,
 ) -> UpgradeReport | None:
     """Create or upgrade the schema when needed; None when it was already current.
 
@@ -85,7 +90,7 @@ def ensure_schema(
             ensure_wal(engine)
         return None
     check_upgradable(state, location)
-    return upgrade_schema(location, state.revision, now=now)
+    return upgrade_schema(location, state.revision, now=now, day_of=day_of)
 
 
 def journal_mode(engine: Engine) -> str:
@@ -145,11 +150,13 @@ def upgrade_schema(
     target: str = "head",
     *,
     now: datetime,
+    day_of: Callable[[datetime], date] | None = None,
 ) -> UpgradeReport | None:
     """Run the migrations in one transaction (SQLite: with a backup first, foreign keys off).
 
     The revision is read again under the write lock, and the backup of a SQLite
-    file is made there, once, only when an upgrade is still due: of several
+    file (into ``backups/`` beside it; ``day_of`` gives a backup's learner-day
+    for thinning) is made there, once, only when an upgrade is still due: of several
     commands started together on an old database, one copies and upgrades, the
     others find it done. None when another process brought it to head first.
     """
@@ -169,7 +176,14 @@ def upgrade_schema(
                 return None  # another process did it while this one waited for the lock
             if location.sqlite_path is not None and revision is not None:
                 # Under the lock: the file cannot change until this upgrade commits.
-                backup = backup_sqlite(location.sqlite_path, label=f"schema-{revision}", now=now)
+                from tracker.db.backups import make_backup, utc_day
+
+                backup, _ = make_backup(
+                    location.sqlite_path,
+                    now=now,
+                    kind=f"schema-{revision}",
+                    day_of=day_of or utc_day,
+                )
             config = alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, target)
@@ -240,6 +254,7 @@ def backup_sqlite(
         ) from None
     try:
         _copy(path, Path(partial))
+        crash_point("backup-copied")  # the tests: a kill here leaves only a .partial
         _verify(Path(partial), destination)
         _link_into_place(Path(partial), destination)
     finally:

@@ -105,6 +105,7 @@ class Host:
         self.store = store
         self.paths: WarmPaths = warm_paths(store.location)
         self.log = log or Log()
+        store.warn = self.log  # a failed automatic backup is a line of the serve log
         self.stopping = threading.Event()
 
     def stop(self) -> None:
