@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from signal_support import wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[1]
