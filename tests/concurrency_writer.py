@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from tests.import_support import make_post  # noqa: E402
 
 TRACKER = [sys.executable, "-m", "tracker"]
+MIN_STEPS = 2  # however loaded the machine, each role writes this often
 BASE = datetime(2024, 1, 1, 12, tzinfo=UTC)
 LESSONS = ("transformer-1", "scaling-laws-1", "rlhf-1", "state-space-models-1")
 POST_CONCEPTS = ("Alignment", "Red teaming", "Efficient fine-tuning", "Positional encoding")
@@ -63,7 +64,7 @@ def main() -> None:
     ends = time.monotonic() + seconds
     n = 0
     with log.open("a") as out:
-        while time.monotonic() < ends:
+        while n < MIN_STEPS or time.monotonic() < ends:
             for args, when in commands(role, n, folder):
                 env = dict(os.environ)
                 if when is not None:
