@@ -3,8 +3,8 @@
 Run as ``python tests/crash_child.py FOLDER``. It imports everything once (a
 zygote), then reads commands on stdin:
 
-- ``run N SEED``: fork a child that opens the store (``TRACKER_DB``; the first
-  run creates it) and loops over check-ins, reviews, ``learn``, ``import
+- ``run N SEED [DB]``: fork a child that opens the store (``DB``, else
+  ``TRACKER_DB``; the first run creates it) and loops over check-ins, reviews, ``learn``, ``import
   posts`` and cold ``submit`` (``TRACKER_CRASH_SUBMIT=0`` leaves submit out),
   on a virtual clock of its own (run N starts 40 days after run N-1, each step
   is 7 hours later); the child's pid is printed;
@@ -179,6 +179,8 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 code = 0
+                if len(words) > 3:
+                    os.environ["TRACKER_DB"] = words[3]
                 try:
                     loop(folder, int(words[1]), int(words[2]), with_submit)
                 except BaseException:  # noqa: BLE001 - every error is the test's business

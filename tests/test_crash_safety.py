@@ -31,6 +31,7 @@ from signal_support import wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "tests" / "crash_child.py"
+CREATION_KILLS = 30
 
 # What must appear together, per use case: each query lists what breaks it (empty is whole).
 HALF_RECORDED = {
@@ -275,3 +276,44 @@ def test_sigkill_at_random_moments_loses_no_committed_write(tmp_path: Path) -> N
     print(f"\n{kills} kills, {finished} runs finished, {len(entries)} writes checked: {ops}")
     assert set(ops) == {"checkin", "learn", "review", "import", "submit"}, ops
     assert min(ops.values()) >= 3 and len(entries) >= 500, ops
+
+
+@pytest.mark.slow
+def test_sigkill_while_a_new_database_is_created_leaves_one_the_next_command_uses(
+    tmp_path: Path,
+) -> None:
+    """The first command on a new file: schema, WAL, curriculum, learner; killed anywhere."""
+    from tracker.store import open_store
+
+    seed = int(os.environ.get("CRASH_SEED", 15))
+    rng = random.Random(seed)
+    folder = tmp_path / "crash"
+    folder.mkdir()
+    zygote = Zygote(folder, child_env(folder, TRACKER_CRASH_SUBMIT="0"))
+    lessons = len([p for p in (ROOT / "lessons").iterdir() if (p / "lesson.toml").exists()])
+    kills = 0
+    try:
+        for run in range(CREATION_KILLS):
+            db = folder / f"new-{run}.db"
+            delay = rng.uniform(0.0, 0.4)
+            what = f"seed {seed} run {run} delay {delay:.3f}: "
+            pid = int(zygote.ask(f"run 0 {rng.randrange(1 << 30)} {db}"))
+            time.sleep(delay)
+            os.kill(pid, signal.SIGKILL)
+            status = int(zygote.ask(f"wait {pid}"))
+            kills += os.WIFSIGNALED(status)
+            errors = folder / "child-errors.log"
+            assert not errors.exists(), what + errors.read_text()
+            store = open_store(str(db))  # the next command, whatever the kill left
+            store.close()
+            conn = sqlite3.connect(db)
+            try:
+                assert query(conn, "PRAGMA integrity_check") == [("ok",)], what
+                assert query(conn, "PRAGMA journal_mode") == [("wal",)], what
+                assert query(conn, "SELECT count(*) FROM lessons") == [(lessons,)], what
+                assert query(conn, "SELECT count(*) FROM learners") == [(1,)], what
+            finally:
+                conn.close()
+    finally:
+        zygote.close()
+    assert kills == CREATION_KILLS
