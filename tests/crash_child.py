@@ -3,11 +3,13 @@
 Run as ``python tests/crash_child.py FOLDER``. It imports everything once (a
 zygote), then reads commands on stdin:
 
-- ``run N SEED [DB]``: fork a child that opens the store (``DB``, else
-  ``TRACKER_DB``; the first run creates it) and loops over check-ins, reviews, ``learn``, ``import
-  posts`` and cold ``submit`` (``TRACKER_CRASH_SUBMIT=0`` leaves submit out),
-  on a virtual clock of its own (run N starts 40 days after run N-1, each step
-  is 7 hours later); the child's pid is printed;
+- ``run N SEED [db=PATH] [first=submit]``: fork a child that opens the store
+  (``PATH``, else ``TRACKER_DB``; the first run creates it) as learner
+  ``learner-{N // 2}`` (a new learner every other run: first passes, new cards)
+  and loops over check-ins, reviews, ``learn``, ``import posts`` and cold
+  ``submit`` (``TRACKER_CRASH_SUBMIT=0`` leaves submit out; ``first=submit``
+  starts with one), on a virtual clock of its own (run N starts 40 days after
+  run N-1, each step is 7 hours later); the child's pid is printed;
 - ``wait PID``: reap it and print its wait status.
 
 After every use case returns (its transaction committed) the child appends
@@ -48,6 +50,7 @@ POST_CONCEPTS = {
 }
 RATINGS = (1, 2, 3, 4)
 SUBMIT_SHARE = 0.04
+CURRICULUM = None  # loaded once by the zygote, as a long-lived process would
 
 
 def preload(with_submit: bool) -> None:
@@ -62,7 +65,11 @@ def preload(with_submit: bool) -> None:
     import tracker.usecases.importing  # noqa: F401
     import tracker.usecases.reviews  # noqa: F401
     import tracker.usecases.submit  # noqa: F401
+    from tracker.importers.korean import load_lexicon
 
+    load_lexicon()  # cached: the repair's model of Korean, a second to build
+    global CURRICULUM
+    CURRICULUM = tracker.curriculum.loader.load_curriculum()
     if with_submit:
         import safetensors.torch  # noqa: F401
         import torch  # noqa: F401
@@ -89,9 +96,12 @@ def write_post(folder: Path, name: str, text: str) -> Path:
     return target
 
 
-def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
+def loop(folder: Path, run: int, seed: int, with_submit: bool, first: str | None) -> None:
+    from dataclasses import replace
+
     from sqlalchemy import text
 
+    from tracker.config import load_settings
     from tracker.errors import TrackerError
     from tracker.store import open_store
     from tracker.usecases.checkin import checkin, learn
@@ -102,7 +112,8 @@ def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
     rng = random.Random(seed)
     journal = Journal(folder / "committed.log")
     start = BASE + timedelta(days=RUN_DAYS * run)
-    store = open_store(now=start)
+    settings = replace(load_settings(), learner=f"learner-{run // 2}")
+    store = open_store(settings=settings, now=start)
     learner = store.learner_id
     with store.read() as session:
         readable = [
@@ -116,13 +127,21 @@ def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
         now = start + step * STEP
         # A cold submit takes seconds (the sandbox): now and then, so most kills land in writes.
         op = "submit" if with_submit and rng.random() < SUBMIT_SHARE else rng.choice(ops)
+        if step == 0 and first is not None:
+            op = first
         if op == "checkin":
             document = checkin(store, learner_id=learner, now=now)
-            journal.note(op="checkin", date=document.date)
+            journal.note(op="checkin", learner=learner, date=document.date)
         elif op == "learn":
             lesson = rng.choice(readable)
             record = learn(store, learner_id=learner, now=now, lesson_id=lesson, force=True)
-            journal.note(op="learn", lesson=lesson, date=record.date, first=record.first_pass)
+            journal.note(
+                op="learn",
+                learner=learner,
+                lesson=lesson,
+                date=record.date,
+                first=record.first_pass,
+            )
         elif op == "review":
             cards = review_queue(store, learner_id=learner, now=now).ratable
             if not cards:
@@ -135,7 +154,7 @@ def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
             except TrackerError:
                 continue  # a card rated later than ``now`` by an earlier run: a user's error
             if result.log_id is not None:
-                journal.note(op="review", card=card, log=result.log_id)
+                journal.note(op="review", learner=learner, card=card, log=result.log_id)
         elif op == "import":
             day = store.clock.local_day(now)
             focus, earlier = rng.choice(list(POST_CONCEPTS)), rng.choice(list(POST_CONCEPTS))
@@ -143,13 +162,15 @@ def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
             name = f"post-{run}-{step}.md"
             post = make_post(day.isoformat(), focus, 1, connections=[(on.isoformat(), earlier, 1)])
             # What the post holds, written before it: the test's key to the post's rows.
-            keys = [[day.isoformat(), POST_CONCEPTS[focus], 1]]
-            keys.append([on.isoformat(), POST_CONCEPTS[earlier], 1])
+            keys = [[learner, day.isoformat(), POST_CONCEPTS[focus], 1]]
+            keys.append([learner, on.isoformat(), POST_CONCEPTS[earlier], 1])
             write_post(folder / "posts", f"{name}.json", json.dumps(keys))
             path = write_post(folder / "posts", name, post)
-            report = import_posts(store, learner_id=learner, now=now, paths=[path])
+            report = import_posts(
+                store, learner_id=learner, now=now, paths=[path], curriculum=CURRICULUM
+            )
             sessions = [
-                [ref.date.isoformat(), ref.concept, ref.depth]
+                [learner, ref.date.isoformat(), ref.concept, ref.depth]
                 for file in report.files
                 for ref in (*file.added, *file.already)
             ]
@@ -159,6 +180,7 @@ def loop(folder: Path, run: int, seed: int, with_submit: bool) -> None:
             outcome = submit(store, request, learner_id=learner, now=now)
             journal.note(
                 op="submit",
+                learner=learner,
                 request=request.request_id,
                 passed=outcome.verdict.passed,
                 practice=outcome.practice,
@@ -179,10 +201,12 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 code = 0
-                if len(words) > 3:
-                    os.environ["TRACKER_DB"] = words[3]
+                options = dict(word.split("=", 1) for word in words[3:])
+                if "db" in options:
+                    os.environ["TRACKER_DB"] = options["db"]
                 try:
-                    loop(folder, int(words[1]), int(words[2]), with_submit)
+                    run, seed = int(words[1]), int(words[2])
+                    loop(folder, run, seed, with_submit, options.get("first"))
                 except BaseException:  # noqa: BLE001 - every error is the test's business
                     with open(folder / "child-errors.log", "a") as errors:
                         errors.write(f"run {words[1]}:\n{traceback.format_exc()}\n")

@@ -32,6 +32,7 @@ from signal_support import wait_until_gone
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "tests" / "crash_child.py"
 CREATION_KILLS = 30
+SUBMIT_EVERY = 12
 
 # What must appear together, per use case: each query lists what breaks it (empty is whole).
 HALF_RECORDED = {
@@ -103,18 +104,21 @@ def half_recorded(conn: sqlite3.Connection, posts: Path) -> dict[str, list]:
         name = expected.name.removesuffix(".json")
         if not query(conn, "SELECT 1 FROM study_sessions WHERE source = ?", name):
             continue
-        for day, concept, depth in json.loads(expected.read_text()):
-            if not import_session(conn, day, concept, depth):
+        for learner, day, concept, depth in json.loads(expected.read_text()):
+            if not import_session(conn, learner, day, concept, depth):
                 broken.setdefault("post imported in part", []).append((name, day, concept))
     return broken
 
 
-def import_session(conn: sqlite3.Connection, day: str, concept: str, depth: int) -> bool:
+def import_session(
+    conn: sqlite3.Connection, learner: int, day: str, concept: str, depth: int
+) -> bool:
     return bool(
         query(
             conn,
-            "SELECT 1 FROM study_sessions WHERE kind = 'import' AND local_date = ? "
-            "AND concept_id = ? AND depth = ?",
+            "SELECT 1 FROM study_sessions WHERE kind = 'import' AND learner_id = ? "
+            "AND local_date = ? AND concept_id = ? AND depth = ?",
+            learner,
             day,
             concept,
             depth,
@@ -126,12 +130,19 @@ def lost(conn: sqlite3.Connection, entry: dict) -> bool:
     """Whether a write the child noted as committed is missing."""
     op = entry["op"]
     if op == "checkin":
-        return not query(conn, "SELECT 1 FROM checkins WHERE local_date = ?", entry["date"])
+        return not query(
+            conn,
+            "SELECT 1 FROM checkins WHERE learner_id = ? AND local_date = ?",
+            entry["learner"],
+            entry["date"],
+        )
     if op == "learn":
         table = "study_sessions" if entry["first"] else "practice_attempts"
         return not query(
             conn,
-            f"SELECT 1 FROM {table} WHERE kind = 'study' AND lesson_id = ? AND local_date = ?",
+            f"SELECT 1 FROM {table} WHERE kind = 'study' AND learner_id = ? AND lesson_id = ? "
+            "AND local_date = ?",
+            entry["learner"],
             entry["lesson"],
             entry["date"],
         )
@@ -148,7 +159,12 @@ def lost(conn: sqlite3.Connection, entry: dict) -> bool:
     if op == "import":
         return not all(import_session(conn, *key) for key in entry["sessions"])
     if op == "submit":
-        rows = query(conn, "SELECT passed FROM submissions WHERE request_id = ?", entry["request"])
+        rows = query(
+            conn,
+            "SELECT passed FROM submissions WHERE learner_id = ? AND request_id = ?",
+            entry["learner"],
+            entry["request"],
+        )
         return rows != [(int(entry["passed"]),)]
     raise AssertionError(f"unknown entry {entry}")
 
@@ -212,8 +228,16 @@ def child_env(folder: Path, **extra: str) -> dict[str, str]:
 
 
 def kill_delay(rng: random.Random) -> float:
-    """Mostly within the first second (many writes); now and then long enough for a submit."""
-    return rng.uniform(3.5, 6.0) if rng.random() < 0.08 else rng.uniform(0.01, 0.8)
+    """Within a run's first moments: its writes (a submit started then is cut short)."""
+    return rng.uniform(0.01, 0.8)
+
+
+def wait_for_submit(journal: Path, before: int, timeout_s: float = 120) -> None:
+    """Until the child noted a submit after the first ``before`` notes (it takes seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while not any(e["op"] == "submit" for e in committed(journal)[before:]):
+        assert time.monotonic() < deadline, "no submit was recorded"
+        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -231,9 +255,14 @@ def test_sigkill_at_random_moments_loses_no_committed_write(tmp_path: Path) -> N
         for run in range(kills_wanted * 2):
             if kills >= kills_wanted:
                 break
-            delay = kill_delay(rng)
+            # Every SUBMIT_EVERY-th run starts with a submit and dies just after it recorded.
+            after_submit = run % SUBMIT_EVERY == SUBMIT_EVERY // 2
+            delay = rng.uniform(0.0, 0.3) if after_submit else kill_delay(rng)
             what = f"seed {seed} run {run} delay {delay:.3f}: "
-            pid = int(zygote.ask(f"run {run} {rng.randrange(1 << 30)}"))
+            first = " first=submit" if after_submit else ""
+            pid = int(zygote.ask(f"run {run} {rng.randrange(1 << 30)}{first}"))
+            if after_submit:
+                wait_for_submit(journal, len(committed(journal)))
             time.sleep(delay)
             os.kill(pid, signal.SIGKILL)
             status = int(zygote.ask(f"wait {pid}"))
@@ -275,7 +304,7 @@ def test_sigkill_at_random_moments_loses_no_committed_write(tmp_path: Path) -> N
     # Every use case was committed, and checked, many times over.
     print(f"\n{kills} kills, {finished} runs finished, {len(entries)} writes checked: {ops}")
     assert set(ops) == {"checkin", "learn", "review", "import", "submit"}, ops
-    assert min(ops.values()) >= 3 and len(entries) >= 500, ops
+    assert min(ops.values()) >= 3 and len(entries) >= 3 * kills_wanted, ops
 
 
 @pytest.mark.slow
@@ -297,7 +326,7 @@ def test_sigkill_while_a_new_database_is_created_leaves_one_the_next_command_use
             db = folder / f"new-{run}.db"
             delay = rng.uniform(0.0, 0.4)
             what = f"seed {seed} run {run} delay {delay:.3f}: "
-            pid = int(zygote.ask(f"run 0 {rng.randrange(1 << 30)} {db}"))
+            pid = int(zygote.ask(f"run 0 {rng.randrange(1 << 30)} db={db}"))
             time.sleep(delay)
             os.kill(pid, signal.SIGKILL)
             status = int(zygote.ask(f"wait {pid}"))
