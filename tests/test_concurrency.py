@@ -2,7 +2,8 @@
 
 Sixteen `tracker` processes released together (a gate file they wait on,
 then ``exec``) on a database that does not exist yet: one creates the schema,
-all exit 0, and the rows are exactly what the sixteen commands asked for (the
+all exit 0, and the rows are exactly what the sixteen commands (``learn``,
+``checkin``, ``remind --once``) asked for, the day's reminder told once (the
 race simonw/llm#789 describes). SQLite, then PostgreSQL. The reminder daemon
 with four writers: tests/test_concurrency_daemon.py.
 """
@@ -23,7 +24,7 @@ from tracker.db.revisions import HEAD_REVISION
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = 16
-# Eight readable lessons a new learner can study with --force; the other eight check in.
+# Eight readable lessons a new learner can study with --force; four check in, four remind.
 LESSONS = (
     "transformer-1",
     "efficient-fine-tuning-1",
@@ -53,17 +54,17 @@ GATE = (
 
 
 def sixteen_at_once(folder: Path, db: str) -> None:
-    (folder / "config.toml").write_text('timezone = "UTC"\n')
+    (folder / "config.toml").write_text('timezone = "UTC"\nchannels = ["terminal"]\n')
     env = {**base_env(folder, db), "TRACKER_NOW": TODAY}
     gate = folder / "go"
     args = [["learn", lesson, "--yes", "--force"] for lesson in LESSONS]
-    args += [["checkin"]] * (PROCESSES - len(LESSONS))
+    args += [["checkin"]] * 4 + [["remind", "--once"]] * 4
     started = [
         subprocess.Popen(
             [sys.executable, "-c", GATE, str(gate), *a],
             env=env,
             cwd=folder,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -71,7 +72,8 @@ def sixteen_at_once(folder: Path, db: str) -> None:
     ]
     time.sleep(0.5)  # all sixteen are waiting at the gate
     gate.touch()
-    errors = [p.communicate(timeout=180)[1] for p in started]
+    outputs = [p.communicate(timeout=180) for p in started]
+    errors = [err for _out, err in outputs]
     assert [p.returncode for p in started] == [0] * PROCESSES, errors
     # One of them created the schema and said so; nobody else said anything.
     assert sorted(e.strip() for e in errors) == [""] * (PROCESSES - 1) + [NEW_DB], errors
@@ -90,6 +92,13 @@ def sixteen_at_once(folder: Path, db: str) -> None:
         assert rows.one("SELECT count(*) FROM progress") == len(LESSONS)
         assert rows.one("SELECT count(*) FROM review_cards") == sum(map(questions, LESSONS))
         assert rows.one("SELECT count(*) FROM practice_attempts") == 0
+        # The day's reminder: claimed once, and told at most once, by one of the four
+        # (skipped when a check-in or a session made the day before it was due).
+        deliveries = rows.all("SELECT kind, local_date, channel, status FROM deliveries")
+        assert len(deliveries) == len({d[:3] for d in deliveries}) >= 1, deliveries
+        assert {d[3] for d in deliveries} <= {"sent", "skipped"}, deliveries
+        told = sum(out.count("via terminal: sent") for out, _err in outputs)
+        assert told == len([d for d in deliveries if d[3] == "sent"]), deliveries
     finally:
         rows.close()
 
