@@ -9,7 +9,7 @@ apart on the virtual clock (``TRACKER_NOW``), so each success is one row:
 - ``checkin-even`` / ``checkin-odd``: a check-in on a day of their own; the
   odd one also races the reminder daemon with ``remind --once`` (the real
   clock, as the daemon's);
-- ``review``: rates card 1, 2 or 3 once per virtual day, later each time;
+- ``review``: rates card 1, 2 or 3 "again" once per virtual day, later each time;
 - ``study``: ``learn`` (a first pass, then practice) and ``import posts`` of a
   post for a day and concept of its own.
 """
@@ -45,7 +45,8 @@ def commands(role: str, n: int, folder: Path) -> list[tuple[list[str], datetime 
             steps.append((["remind", "--once"], None))
         return steps
     if role == "review":
-        return [(["review", str(1 + n % 3), "--rating", "good"], BASE + timedelta(days=n + 1))]
+        # "again": the card is due again within the day, so no rating is early (a note).
+        return [(["review", str(1 + n % 3), "--rating", "again"], BASE + timedelta(days=n + 1))]
     if role == "study":
         day = BASE + timedelta(days=5000 + n)
         post = folder / f"post-{n}.md"
