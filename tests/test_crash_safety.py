@@ -355,7 +355,9 @@ def test_sigkill_while_a_new_database_is_created_leaves_one_the_next_command_use
                 assert query(conn, "PRAGMA integrity_check") == [("ok",)], what
                 assert query(conn, "PRAGMA journal_mode") == [("wal",)], what
                 assert query(conn, "SELECT count(*) FROM lessons") == [(lessons,)], what
-                assert query(conn, "SELECT count(*) FROM learners") == [(1,)], what
+                # The next command's learner, and the killed one's if it got that far.
+                names = [name for (name,) in query(conn, "SELECT name FROM learners")]
+                assert sorted(names) in (["me"], ["learner-0", "me"]), what
             finally:
                 conn.close()
     finally:
