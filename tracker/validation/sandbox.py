@@ -181,9 +181,10 @@ def _preexec(
 ) -> Callable[[], None]:
     """What the child does between fork and exec: its rlimits, and perhaps a death signal.
 
-    ``die_with_parent`` asks the kernel to SIGKILL the worker when the thread
-    that started it ends, as bwrap's ``--die-with-parent`` does for a sandbox:
-    a tracker killed with SIGKILL must not leave the learner's code running.
+    ``die_with_parent`` asks the kernel to SIGKILL the worker (or the bwrap
+    around it) when the thread that started it ends, as bwrap's
+    ``--die-with-parent`` does for a sandbox once bwrap runs: a tracker killed
+    with SIGKILL must not leave the learner's code running.
     """
     # Runs between fork and exec: nothing here may import or take a lock.
     setrlimit = resource.setrlimit
@@ -444,6 +445,11 @@ class ColdExecutor(_ProcessExecutor):
     """The worker in a bubblewrap sandbox (see the module docstring)."""
 
     isolation = "bubblewrap"
+    # bwrap arms its own --die-with-parent only once it runs: a tracker SIGKILLed
+    # before that would leave the sandbox running without its wall-clock limit. The
+    # death signal armed between fork and exec closes that window (bwrap is not
+    # set-user-ID, so the signal survives the exec; killing bwrap ends the sandbox).
+    die_with_parent = True
 
     def __init__(self, *, device: str = "cpu", threads: int | None = None) -> None:
         super().__init__(device=device, threads=threads)
