@@ -119,7 +119,7 @@ def fast_status(db: str | None) -> StatusDocument | None:
         # WAL readers wait only on a lock held exclusively (locking_mode, recovery): give
         # up soon and let the full command wait its busy timeout and say so, not wait twice.
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=FAST_BUSY_TIMEOUT_S)
-    except sqlite3.Error:
+    except (sqlite3.Error, UnicodeError):  # a path SQLite cannot take: the full command says
         return None
     try:
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
