@@ -552,3 +552,36 @@ def test_the_generators_reach_every_command() -> None:
     paths = command_paths(cli)
     assert ("import", "posts") in paths and ("review",) in paths and ("config", "set") in paths
     assert not any(path in SKIPPED for path in paths)
+
+
+# --- what the properties found, pinned with the exact lines ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["learn", "\udcb5\udc82", "--yes"],  # the bytes b5 82 from a Latin-1 terminal
+            "Error: '\\xb5\\x82' is not valid UTF-8 text: give it in UTF-8 "
+            "(check the terminal's locale)",
+        ),
+        (
+            ["db", "backup", "2026-03-01", "Ëd\x0c"],
+            "Error: Got unexpected extra argument (Ëd\\x0c)",
+        ),
+        (
+            ["history", "--since", "x\ny\x1b[31m"],
+            "Error: Invalid value for '--since': 'x\\ny\\x1b[31m' is not a date (YYYY-MM-DD) "
+            "or a number of days (7d)",
+        ),
+        (["lesson", "show", "a\nb"], "Error: no lesson 'a\\nb'; see `tracker lessons`"),
+    ],
+)
+def test_a_value_that_would_break_the_line_is_shown_escaped(
+    argv: list[str], message: str, world: World
+) -> None:
+    world.reset()
+    result = invoke(*argv)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == message
+    assert_contract(result, {2})
