@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +45,13 @@ BASE_CONFIG = 'timezone = "UTC"\n'
 
 
 def bounded(examples: int) -> settings:
+    """CI's bounded run; ``FUZZ_RUNS=N`` hunts further: N fresh random examples a test."""
+    hunting = int(os.environ.get("FUZZ_RUNS", "0"))
     return settings(
-        max_examples=examples,
+        max_examples=hunting or examples,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        derandomize=True,
+        derandomize=not hunting,  # a hunt's failure prints the @seed that reproduces it
         database=None,
         # No shrinking: a run stays bounded; the failing example is printed as drawn.
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -325,6 +328,9 @@ def lessons_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 LESSON_KEYS = [
+    "main_path",
+    "categories",
+    "concepts",
     "concept",
     "depth",
     "title",
@@ -372,9 +378,13 @@ def test_any_lesson_toml_is_loaded_or_named_in_one_line(
     data: st.DataObject, world: World, lessons_copy: Path
 ) -> None:
     world.reset()
-    lesson = data.draw(st.sampled_from(["transformer-1", "attention-mechanism-1"]), label="lesson")
-    path = lessons_copy / lesson / "lesson.toml"
-    original = (ROOT / "lessons" / lesson / "lesson.toml").read_text(encoding="utf-8")
+    lesson = data.draw(
+        st.sampled_from(["transformer-1", "attention-mechanism-1", "curriculum.toml"]),
+        label="file",
+    )
+    name = lesson if lesson.endswith(".toml") else f"{lesson}/lesson.toml"
+    path = lessons_copy / name
+    original = (ROOT / "lessons" / name).read_text(encoding="utf-8")
     path.write_bytes(lesson_toml(data, original))
     try:
         command = data.draw(st.sampled_from([["lessons", "--json"], ["checkin"], ["init"]]))
@@ -383,7 +393,9 @@ def test_any_lesson_toml_is_loaded_or_named_in_one_line(
         path.write_text(original, encoding="utf-8")
     assert_contract(result, {0, 2}, json_out="--json" in command)
     if result.exit_code == 2:
-        assert f"{lesson}/lesson.toml" in result.stderr, result.stderr
+        # The first problem found: in this file, or in one it broke (a lesson whose
+        # concept the edited curriculum.toml lost).
+        assert re.search(r"lessons/\S*\.toml: ", result.stderr), result.stderr
 
 
 # --- command lines from the command tree --------------------------------------------------------
@@ -585,3 +597,58 @@ def test_a_value_that_would_break_the_line_is_shown_escaped(
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == message
     assert_contract(result, {2})
+
+
+@pytest.mark.parametrize(
+    ("lesson", "old", "new", "problem"),
+    [
+        (
+            "transformer-1",
+            'concept = "transformer"',
+            "concept = {a = 1}",
+            "unknown concept {'a': 1}",
+        ),
+        ("transformer-1", 'concept = "transformer"', "concept = [1]", "unknown concept [1]"),
+        (
+            "transformer-1",
+            "[[questions]]",  # every question cut, then
+            "questions = 7\n",
+            "questions must be a list of [[questions]] tables",
+        ),
+        (
+            "attention-mechanism-1",
+            'kind = "function"',
+            "kind = [1]",
+            "exercise.kind must be one of ['function', 'module']",
+        ),
+        (
+            "curriculum.toml",
+            'category = "architecture"',
+            "category = [1]",
+            "[[concepts]] #1: unknown category [1]",
+        ),
+        (
+            "curriculum.toml",
+            'main_path = ["attention-mechanism-1",',
+            'main_path = [["attention-mechanism-1"],',
+            "main_path names unknown lesson ['attention-mechanism-1']",
+        ),
+    ],
+)
+def test_a_lesson_toml_value_of_the_wrong_type_is_named(
+    lesson: str, old: str, new: str, problem: str, world: World, lessons_copy: Path
+) -> None:
+    world.reset()
+    path = lessons_copy / (lesson if lesson.endswith(".toml") else f"{lesson}/lesson.toml")
+    original = path.read_text(encoding="utf-8")
+    assert old in original
+    cut = old == "[[questions]]"
+    edited = original.split(old)[0] + new if cut else original.replace(old, new, 1)
+    path.write_text(edited, encoding="utf-8")
+    try:
+        result = invoke("lessons", env={"TRACKER_LESSONS": str(lessons_copy)})
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert_contract(result, {2})
+    where = f"{path}" if problem.startswith("[[") else f"{path}:"
+    assert result.stderr.startswith(f"Error: {where} {problem}"), result.stderr
