@@ -652,3 +652,29 @@ def test_a_lesson_toml_value_of_the_wrong_type_is_named(
     assert_contract(result, {2})
     where = f"{path}" if problem.startswith("[[") else f"{path}:"
     assert result.stderr.startswith(f"Error: {where} {problem}"), result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["report"], ["export", "post", "--date", "2026-03-01"], ["export", "ics"]]
+)
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("", "Error: -o is empty: give a file path, or - for stdout"),
+        (".", "Error: -o .: that is a directory; give a file path"),
+        ("work", "Error: -o work: that is a directory; give a file path"),
+        (
+            "~nouser/x.md",
+            "Error: -o ~nouser/x.md: cannot expand ~nouser (no such user or home directory)",
+        ),
+    ],
+)
+def test_an_output_path_that_cannot_be_a_file(
+    command: list[str], output: str, message: str, world: World
+) -> None:
+    world.reset()
+    os.chdir(world.root)
+    before = sorted(p.name for p in world.root.iterdir())
+    result = invoke(*command, "-o", output)
+    assert (result.exit_code, result.stderr.strip()) == (2, message)
+    assert sorted(p.name for p in world.root.iterdir()) == before
