@@ -391,3 +391,36 @@ def test_a_database_from_a_newer_tracker(broken: Path) -> None:
         f"({HEAD_REVISION}): upgrade tracker",
     )
     assert digest(broken) == before
+
+
+# --- not a file at all ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "character device"])
+def test_a_database_path_that_is_not_a_regular_file(kind: str, tmp_path: Path) -> None:
+    """A FIFO made SQLite's open() wait for a writer forever; a device read as an empty disk."""
+    if kind == "fifo":
+        target = tmp_path / "data" / "tracker.db"
+        target.parent.mkdir()
+        os.mkfifo(target)
+        (target.parent / "config.toml").write_text('timezone = "UTC"\n')
+        shown = "a FIFO"
+    else:
+        target = Path("/dev/null")
+        shown = "a character device"
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    env = clean_env(folder, target, NOW)
+    for name, args in COMMANDS.items():
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker", *args],
+            env=env,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,  # the FIFO used to hang here
+        )
+        assert (done.returncode, done.stderr.splitlines()) == (
+            2,
+            [f"Error: database path {target} is {shown}, not a file: give a file path"],
+        ), name
