@@ -676,3 +676,11 @@ def test_an_output_path_that_cannot_be_a_file(
     result = invoke(*command, "-o", output)
     assert (result.exit_code, result.stderr.strip()) == (2, message)
     assert sorted(p.name for p in world.root.iterdir()) == before
+
+
+@pytest.mark.parametrize("command", [["due", "--json"], ["history", "--json"]])
+def test_a_limit_beyond_any_integer_means_everything(command: list[str], world: World) -> None:
+    world.reset()
+    everything = invoke(*command)
+    huge = invoke(*command, "--limit", "99999999999999999999")  # more than SQLite's 64 bits
+    assert (huge.exit_code, huge.stdout) == (0, everything.stdout)

@@ -19,6 +19,20 @@ from tracker.errors import TrackerError
 from tracker.render.style import Style
 
 
+class Limit(click.IntRange):
+    """``--limit N``: a whole number from 1; one beyond SQLite's 64 bits means "all"."""
+
+    def __init__(self) -> None:
+        super().__init__(min=1)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        return min(number, 2**63 - 1)
+
+
+LIMIT = Limit()
+
+
 class CommandFailed(click.ClickException):
     """A TrackerError shown as click shows errors: one line on stderr, its exit code."""
 
