@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import click
 
-from tracker.cli.common import emit_json, get_store, style
+from tracker.cli.common import LIMIT, emit_json, get_store, style
 from tracker.history import KINDS
 
 
@@ -28,7 +28,7 @@ class SinceParam(click.ParamType):
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the last N events.")
+@click.option("--limit", type=LIMIT, default=None, help="Only the last N events.")
 @click.option(
     "--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind (repeatable)."
 )

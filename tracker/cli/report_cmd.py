@@ -31,6 +31,22 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+def output_path(output: str) -> Path:
+    """``-o`` as a file path, or the one line saying why it cannot be one (exit 2)."""
+    from tracker.paths import os_problem, user_path
+
+    if not output.strip():
+        raise UsageError("-o is empty: give a file path, or - for stdout")
+    path = user_path(output, what="-o")
+    try:
+        is_dir = not path.name or path.name == ".." or path.is_dir()
+    except OSError as exc:
+        raise UsageError(f"-o {output}: {os_problem(exc)}") from None
+    if is_dir:
+        raise UsageError(f"-o {output}: that is a directory; give a file path")
+    return path
+
+
 def write_output(data: bytes, output: str | None) -> None:
     """Bytes to stdout, or to ``output`` through a temporary file and a rename."""
     if output is None or output == "-":
@@ -38,7 +54,7 @@ def write_output(data: bytes, output: str | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(output).expanduser()
+    path = output_path(output)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_bytes(data)

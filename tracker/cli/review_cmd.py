@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.common import emit_json, get_store, style
+from tracker.cli.common import LIMIT, emit_json, get_store, style
 
 RATING_HELP = "again, hard, good, easy (or 1-4)"
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cards.")
+@click.option("--limit", type=LIMIT, default=None, help="Only the first N cards.")
 @click.pass_context
 def due(ctx: click.Context, as_json: bool, limit: int | None) -> None:
     """List review cards due by the end of today (your day boundary), oldest first.

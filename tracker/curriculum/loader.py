@@ -80,7 +80,11 @@ def _load_concepts(
         problems.add(path, "[categories] must map category ids to titles")
         categories = {}
     concepts: dict[str, ConceptSpec] = {}
-    for position, raw in enumerate(data.get("concepts", [])):
+    raw_concepts = data.get("concepts", [])
+    if not isinstance(raw_concepts, list):
+        problems.add(path, "concepts must be a list of [[concepts]] tables")
+        raw_concepts = []
+    for position, raw in enumerate(raw_concepts):
         where = f"{path} [[concepts]] #{position + 1}"
         if not isinstance(raw, dict):
             problems.add(where, "must be a table")
@@ -94,7 +98,7 @@ def _load_concepts(
         if concept_id in concepts:
             problems.add(where, f"duplicate concept {concept_id!r}")
         category = raw.get("category")
-        if category not in categories:
+        if not isinstance(category, str) or category not in categories:
             problems.add(where, f"unknown category {category!r}")
         target = raw.get("target_depth", DEFAULT_TARGET_DEPTH)
         if not isinstance(target, int) or isinstance(target, bool) or target < 1:
@@ -153,7 +157,7 @@ def _load_lesson(
         hint = " (it belongs in [exercise])" if f"{key}" in EXERCISE_KEYS else ""
         problems.add(toml_path, f"unknown key {key!r}{hint}")
     concept = data.get("concept")
-    if concept not in concepts:
+    if not isinstance(concept, str) or concept not in concepts:  # a table is no id
         problems.add(toml_path, f"unknown concept {concept!r}")
     depth = data.get("depth")
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
@@ -185,7 +189,11 @@ def _load_lesson(
         else:
             requires.append(requirement)
     questions: list[Question] = []
-    for number, raw in enumerate(data.get("questions", []), start=1):
+    raw_questions = data.get("questions", [])
+    if not isinstance(raw_questions, list):
+        problems.add(toml_path, "questions must be a list of [[questions]] tables")
+        raw_questions = []
+    for number, raw in enumerate(raw_questions, start=1):
         if (
             not isinstance(raw, dict)
             or set(raw) != {"prompt", "answer"}
@@ -209,7 +217,7 @@ def _load_lesson(
             entry, kind = raw.get("entry"), raw.get("kind")
             if not isinstance(entry, str) or not entry.isidentifier():
                 problems.add(toml_path, "exercise.entry must be a Python identifier")
-            if kind not in EXERCISE_KINDS:
+            if not isinstance(kind, str) or kind not in EXERCISE_KINDS:
                 problems.add(toml_path, f"exercise.kind must be one of {sorted(EXERCISE_KINDS)}")
             for name in EXERCISE_FILES:
                 if not (folder / name).is_file():
@@ -289,7 +297,7 @@ def load_curriculum(root: Path | None = None) -> Curriculum:
         problems.add(curriculum_path, "main_path must be a list of lesson ids")
         main_path = []
     for lesson_id in main_path:
-        if lesson_id not in by_id:
+        if not isinstance(lesson_id, str) or lesson_id not in by_id:
             problems.add(curriculum_path, f"main_path names unknown lesson {lesson_id!r}")
     problems.raise_if_any()
     return Curriculum(

@@ -12,9 +12,11 @@ timeout. Reads stay deferred so they never block a writer.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
@@ -94,6 +96,44 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+# Driver messages that say "the file system refused" without saying why.
+_FILE_SIGNS = ("unable to open", "readonly", "read-only", "disk i/o", "disk is full")
+FULL_BELOW_BYTES = 1 << 20  # less free than this: a write of a few pages may not fit
+
+
+def file_problem(path: Path) -> str | None:
+    """Why the file system refuses SQLite ``path``, found by asking it; None if it does not.
+
+    SQLite says "unable to open database file" for a file it may not read and
+    "disk I/O error" when its shared-memory file cannot grow on a full disk:
+    true, but not what a user can act on.
+    """
+    directory = path.parent
+    if path.exists():
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            return f"cannot read it ({exc.strerror or type(exc).__name__})"
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return "it is on a read-only file system"
+    if stats.f_bavail * stats.f_frsize < FULL_BELOW_BYTES:
+        free = stats.f_bavail * stats.f_frsize // 1024
+        return f"the disk is full ({free} KiB free in {directory}); free some space and try again"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return (
+            f"its directory {directory} is read-only to you, and SQLite must create "
+            f"{path.name}-wal and {path.name}-shm beside it"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only to you"
+    return None
+
+
 def translate_error(exc: DBAPIError, location: DatabaseLocation) -> TrackerError:
     """A driver error as the one-line message a user can act on (exit 3)."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
@@ -106,7 +146,15 @@ def translate_error(exc: DBAPIError, location: DatabaseLocation) -> TrackerError
         )
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return DatabaseUnavailable(f"{where} is not a readable tracker database ({text.strip()})")
+    if location.sqlite_path is not None and any(sign in lowered for sign in _FILE_SIGNS):
+        problem = file_problem(location.sqlite_path)
+        if problem is not None:
+            return DatabaseUnavailable(f"cannot use database {where}: {problem}")
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
         return DatabaseUnavailable(f"cannot write database {where}: {text.strip()}")
+    if "disk is full" in lowered:
+        return DatabaseUnavailable(
+            f"cannot write database {where}: the disk is full; free some space and try again"
+        )
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return DatabaseUnavailable(f"database {where}: {first_line}")

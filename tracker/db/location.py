@@ -80,11 +80,31 @@ def _parse_location(value: str, source: str = "--db") -> DatabaseLocation:
     return _sqlite_location(value, source)
 
 
+def _file_kind(path: Path) -> str:
+    import stat
+
+    mode = path.stat().st_mode
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "of an unknown kind"
+
+
 def _sqlite_location(value: str, source: str = "--db") -> DatabaseLocation:
     path = user_path(value, what=source, error=DatabaseLocationError)
     try:
         if path.is_dir():
             raise DatabaseLocationError(f"database path {path} is a directory: give a file path")
+        if path.exists() and not path.is_file():
+            # SQLite would wait forever to open a FIFO and read a device as an empty disk.
+            raise DatabaseLocationError(
+                f"database path {path} is {_file_kind(path)}, not a file: give a file path"
+            )
         if not path.parent.is_dir():
             raise DatabaseLocationError(f"directory {path.parent} does not exist")
         path = path.resolve()

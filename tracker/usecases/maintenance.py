@@ -87,6 +87,8 @@ def check_database(
         state = read_schema_state(engine)
         report = CheckReport(location.describe(), state.revision)
         if state.revision != HEAD_REVISION:
+            # Newer than this tracker, or not a tracker database: no upgrade can help (exit 3).
+            check_upgradable(state, location)
             report.problems.append(
                 f"schema is at {state.revision or 'nothing'}, head is {HEAD_REVISION}: "
                 "run `tracker db upgrade`"

@@ -96,6 +96,9 @@ def status(store: Any, *, learner_id: int, now: datetime) -> StatusDocument:  # 
         return status_of(session, learner_id=learner_id, now=now, settings=store.settings)
 
 
+FAST_BUSY_TIMEOUT_S = 0.5
+
+
 def fast_status(db: str | None) -> StatusDocument | None:
     """The status straight from a current SQLite file, or None: run the full command."""
     from tracker.config import load_settings
@@ -113,8 +116,10 @@ def fast_status(db: str | None) -> StatusDocument | None:
     if path is None or not os.path.isfile(path):
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
+        # WAL readers wait only on a lock held exclusively (locking_mode, recovery): give
+        # up soon and let the full command wait its busy timeout and say so, not wait twice.
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=FAST_BUSY_TIMEOUT_S)
+    except (sqlite3.Error, UnicodeError):  # a path SQLite cannot take: the full command says
         return None
     try:
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
