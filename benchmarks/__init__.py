@@ -1,1 +1,1 @@
-"""The benchmarks: `python -m benchmarks [NAME...] [--quick] [--show]` (see __main__ and harness)."""
+"""The benchmarks: `python -m benchmarks [NAME...] [--quick] [--show]` (__main__, harness)."""

@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     names = args.names or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
-        print(f"unknown benchmark: {', '.join(unknown)} (have {', '.join(available())})", file=sys.stderr)
+        print(
+            f"unknown benchmark: {', '.join(unknown)} (have {', '.join(available())})",
+            file=sys.stderr,
+        )
         return 2
     machine, date, commit = harness.machine(), harness.now_iso(), harness.commit()
     rows: list[dict] = []

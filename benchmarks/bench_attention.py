@@ -8,10 +8,10 @@ float32 tensors: lessons/flash-attention-3/reference.py as it ships (tiles of 64
 an online softmax, in pure PyTorch), ``torch.nn.functional.scaled_dot_product_attention``
 and the naive full-matrix ``softmax(q @ k.T * scale) @ v``, at sequence lengths 1k
 to 16k. Each length runs in a fresh child process; inside it the three alternate
-round by round after a warm-up (the call that measures memory). Time is wall seconds per call (cuda: synchronised);
-peak memory is what one call adds at its peak above what was resident before it
-(cpu: the process's VmHWM, reset through /proc/self/clear_refs; cuda:
-``torch.cuda.max_memory_allocated``).
+round by round after a warm-up (the call that measures memory). Time is wall
+seconds per call (cuda: synchronised); peak memory is what one call adds at its
+peak above what was resident before it (cpu: the process's VmHWM, reset through
+/proc/self/clear_refs; cuda: ``torch.cuda.max_memory_allocated``).
 """
 
 from __future__ import annotations
@@ -102,8 +102,19 @@ def run(ctx: Context) -> Iterator[Figure]:
     for seq in lengths:
         # The reference at 16k on a CPU takes a minute a call: fewer runs the longer it is.
         runs = ctx.runs_for({8192: 2, 16384: 1}.get(seq, 3) if ctx.device == "cpu" else 5)
-        child = [sys.executable, "-m", "benchmarks.bench_attention", "--child", str(seq),
-                 "--device", ctx.device, "--runs", str(runs), "--warmup", "0"]
+        child = [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_attention",
+            "--child",
+            str(seq),
+            "--device",
+            ctx.device,
+            "--runs",
+            str(runs),
+            "--warmup",
+            "0",
+        ]
         done = subprocess.run(child, capture_output=True, text=True, cwd=ROOT, check=False)
         if done.returncode != 0:
             tail = done.stderr.strip().splitlines()[-1:] or ["no output"]

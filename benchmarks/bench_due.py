@@ -99,7 +99,6 @@ def build(db: Path, cards: int, logs: int, seed: int = 1) -> int:
     return due_count
 
 
-
 ANKI_SCRIPT = r"""
 import json, random, statistics, sys, time
 from anki.collection import Collection, AddNoteRequest

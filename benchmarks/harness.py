@@ -151,9 +151,7 @@ def compared(
     if max_ratio is not None:
         goal = f"ratio <= {max_ratio:g}"
         met = ratio is not None and ratio <= max_ratio
-    return Figure(
-        name, value, unit, tuple(samples), peer, peer_value, ratio, goal, met, note=note
-    )
+    return Figure(name, value, unit, tuple(samples), peer, peer_value, ratio, goal, met, note=note)
 
 
 def plain(
@@ -227,7 +225,9 @@ def peak_rss_figure(name: str, process: Process, note: str = "") -> Figure:
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    cores = f"{os.cpu_count()} cores"
+    return f"{platform.machine()}, {cores}, {system}, Python {platform.python_version()}"
 
 
 def commit() -> str:
