@@ -290,6 +290,12 @@ def _value(value: float | None, unit: str) -> str:
     return f"{value:.4g} {unit}".strip()
 
 
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:.2f}x" if ratio >= 0.01 else f"{ratio:.1g}x"
+
+
 def render_table(rows: Sequence[Mapping[str, Any]]) -> str:
     header = ("figure", "median", "min..max", "runs", "compared with", "ratio", "goal")
     lines = []
@@ -297,7 +303,7 @@ def render_table(rows: Sequence[Mapping[str, Any]]) -> str:
         unit = row["unit"]
         spread = f"{_value(row['min'], unit)}..{_value(row['max'], unit)}"
         peer = "" if row["peer"] is None else f"{row['peer']} ({_value(row['peer_value'], unit)})"
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        ratio = _ratio(row["ratio"])
         goal = "" if row["goal"] is None else f"{row['goal']}: {'met' if row['met'] else 'MISSED'}"
         lines.append(
             (row["name"], _value(row["value"], unit), spread, str(row["runs"]), peer, ratio, goal)
@@ -318,7 +324,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         unit = row["unit"]
         peer = "" if row["peer"] is None else f"{row['peer']} ({_value(row['peer_value'], unit)})"
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        ratio = _ratio(row["ratio"])
         goal = "" if row["goal"] is None else f"{row['goal']}: {'met' if row['met'] else 'missed'}"
         out.append(
             f"| {row['name']} | {_value(row['value'], unit)} | "
