@@ -1,46 +1,46 @@
-"""`tracker due` on a big collection, and the same due count in Anki's own scheduler.
+"""`tracker due` on a big collection (100,000 cards, 1,000,000 review logs), its slope, and Anki.
 
-Run: .venv/bin/python benchmarks/bench_due.py [--cards 100000] [--logs 1000000] [--runs 7]
-     [--anki-python /tmp/anki-venv/bin/python | --no-anki]
+Three databases, 1x (1,000 cards, 10,000 logs), 10x and 100x, bulk-inserted through
+sqlite3 (about 30% of the cards due by the end of today). Timed, the three sizes in
+the same rounds: `tracker due --json` as a whole process (it prints every due card)
+and the due count (`tracker status --json`, the figure the daily commands show).
+In-process: the due count query alone (``tracker.course.load_due``).
 
-The tracker database gets 100,000 review cards (about 30% due by the end of
-today) and 1,000,000 review logs, bulk-inserted through sqlite3 in one
-transaction. Timed: `tracker due --json` as a whole process (a cold start
-that also prints every due card; median of --runs), and the due count query
-alone (tracker.due.count_due in-process, median of 50).
-
-Anki: a throwaway venv under /tmp gets `pip install anki` (skipped when that
-fails: no network, no wheel for this platform); a collection with the same
-number of cards, the same share due, has its due count timed through the v3
-scheduler (`col.sched.counts()` on a freshly opened collection, since the
-queues are cached after the first call; the review limit raised to Anki's
-maximum, 9,999, so with ~30,000 due it stops early) and through a search
-(`col.find_cards("is:due")`, the full count). The ratios printed are
-tracker's count query over each.
+Anki, where the `anki` package installs with pip (a throwaway venv in /tmp; skipped
+in --quick and when pip cannot get it): a collection with as many cards, the same
+share due, has its due count taken by the v3 scheduler (``col.sched.counts()`` on a
+freshly opened collection, since the queues are cached after the first call; the
+review limit raised to Anki's maximum, 9,999, so with ~30,000 due it stops early).
+Each Anki run is a process (open the collection, count) that also reports the
+in-process time of ``counts()``; it alternates with the tracker's, run by run.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import save, summary, tracker_command, wall_times  # noqa: E402
+from benchmarks.harness import (
+    Context,
+    Figure,
+    Process,
+    compared,
+    interleave,
+    plain,
+    tracker_command,
+)
+from benchmarks.workspace import environment, init, tracker_env
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2025, 11, 10, 8, 30, tzinfo=UTC)  # 08:30 UTC; the config says UTC
 DUE_SHARE = 0.3
 ANKI_VENV = Path("/tmp/anki-venv")
+SCALES = (1, 10, 100)
 
 
 def stamp(instant: datetime) -> str:
@@ -99,44 +99,6 @@ def build(db: Path, cards: int, logs: int, seed: int = 1) -> int:
     return due_count
 
 
-def fine(times: list[float]) -> dict[str, float]:
-    """timing.summary for sub-millisecond figures (microsecond rounding)."""
-    return {
-        "median_s": round(statistics.median(times), 7),
-        "min_s": round(min(times), 7),
-        "max_s": round(max(times), 7),
-        "runs": len(times),
-    }
-
-
-def time_count_query(env: dict[str, str], runs: int = 50) -> dict[str, float]:
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    from tracker.due import count_due, due_until
-    from tracker.reviews import list_due
-    from tracker.store import open_store
-
-    store = open_store()
-    try:
-        until = due_until(store.clock, store.now())
-        with store.read() as session:
-            count_due(session=session, learner_id=store.learner_id, until=until)  # warm
-            times = []
-            for _ in range(runs):
-                begin = time.perf_counter()
-                count = count_due(session=session, learner_id=store.learner_id, until=until)
-                times.append(time.perf_counter() - begin)
-            listing = []
-            for _ in range(5):
-                begin = time.perf_counter()
-                rows = list_due(session, learner_id=store.learner_id, until=until)
-                listing.append(time.perf_counter() - begin)
-    finally:
-        store.close()
-    return {"count": count, "listed": len(rows), "count_query": fine(times),
-            "list_due_in_process": fine(listing)}  # fmt: skip
-
-
 ANKI_SCRIPT = r"""
 import json, random, statistics, sys, time
 from anki.collection import Collection, AddNoteRequest
@@ -168,7 +130,6 @@ conf = col.decks.config_dict_for_deck_id(deck)
 conf["rev"]["perDay"] = min(cards * 2, 9999)  # Anki refuses more (falls back to 200)
 conf["new"]["perDay"] = 0
 col.decks.save(conf)
-col.save() if hasattr(col, "save") else None
 build_s = time.perf_counter() - begin
 def timed(fn, runs):
     fn()
@@ -176,28 +137,26 @@ def timed(fn, runs):
     for _ in range(runs):
         t = time.perf_counter(); value = fn(); out.append(time.perf_counter() - t)
     return value, out
-found, search = timed(lambda: len(col.find_cards("is:due")), 10)
 col.close()
-# The v3 scheduler caches its queues after the first call, so each timed call
-# gets a freshly opened collection: the cost of the day's first look.
-sched = []
-for _ in range(7):
-    col = Collection(path)
-    t = time.perf_counter(); counts = col.sched.counts(); sched.append(time.perf_counter() - t)
-    col.close()
-print(json.dumps({"build_s": build_s, "due": len(due_ids), "sched_counts": list(counts),
-                  "sched_times": sched, "search_found": found, "search_times": search}))
+print(json.dumps({"build_s": build_s, "due": len(due_ids)}))
+"""
+
+ANKI_COUNT = r"""
+import json, sys, time
+from anki.collection import Collection
+col = Collection(sys.argv[1])
+t = time.perf_counter(); counts = col.sched.counts(); elapsed = time.perf_counter() - t
+col.close()
+print(json.dumps({"counts": list(counts), "s": elapsed}))
 """
 
 
-def anki_python(explicit: str | None) -> str | None:
-    if explicit:
-        return explicit
+def anki_python(ctx: Context) -> str | None:
     python = ANKI_VENV / "bin" / "python"
     probe = [str(python), "-c", "import anki.collection"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return str(python)
-    print(f"installing anki into {ANKI_VENV} ...", flush=True)
+    ctx.log(f"installing anki into {ANKI_VENV} ...")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(ANKI_VENV)], check=True,
                        capture_output=True)  # fmt: skip
@@ -205,95 +164,79 @@ def anki_python(explicit: str | None) -> str | None:
                        capture_output=True, timeout=600)  # fmt: skip
         subprocess.run(probe, check=True, capture_output=True)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        print(f"anki is not installable here ({type(exc).__name__}); skipping the comparison")
+        ctx.log(f"anki is not installable here ({type(exc).__name__}); no comparison")
         return None
     return str(python)
 
 
-def time_anki(python: str, cards: int, tmp: Path) -> dict | None:
-    result = subprocess.run(
-        [python, "-c", ANKI_SCRIPT, str(cards), str(DUE_SHARE), str(tmp / "bench.anki2")],
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    if result.returncode != 0:
-        print("anki benchmark failed:", result.stderr.strip().splitlines()[-1:])
-        return None
-    raw = json.loads(result.stdout.strip().splitlines()[-1])
-    return {
-        "build_s": round(raw["build_s"], 2),
-        "due": raw["due"],
-        "sched_counts": raw["sched_counts"],
-        "sched_counts_time": fine(raw["sched_times"]),
-        "find_cards_is_due": raw["search_found"],
-        "find_cards_time": fine(raw["search_times"]),
-    }
+def count_query(env: dict[str, str]):  # noqa: ANN201 - (action, close)
+    """An action that counts the due cards in this process, the store kept open."""
+    with environment(env):
+        from tracker.course import load_due
+        from tracker.due import due_until
+        from tracker.store import open_store
+
+        store = open_store()
+        until = due_until(store.clock, store.now())
+
+    def count() -> int:
+        with store.read() as session:
+            return load_due(session, learner_id=store.learner_id, until=until).questions
+
+    return count, store.close
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cards", type=int, default=100_000)
-    parser.add_argument("--logs", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--anki-python", default=None)
-    parser.add_argument("--no-anki", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        config = tmp / "c.toml"
-        config.write_text('timezone = "UTC"\n')
-        env = {"TRACKER_DB": str(tmp / "bench.db"), "TRACKER_CONFIG": str(config),
-               "TRACKER_NOW": NOW.isoformat()}  # fmt: skip
-        wall_times(tracker_command("init"), 1, env)
-        begin = time.perf_counter()
-        due_today = build(tmp / "bench.db", args.cards, args.logs)
-        build_s = time.perf_counter() - begin
-        size_mb = (tmp / "bench.db").stat().st_size / 1e6
-        print(f"built {args.cards:,} cards ({due_today:,} due today) and {args.logs:,} logs "
-              f"in {build_s:.1f} s ({size_mb:.0f} MB)")  # fmt: skip
-        out = subprocess.run(tracker_command("due", "--json"), capture_output=True, text=True,
-                             env={**os.environ, **env}, check=True)  # fmt: skip
-        listed = len(json.loads(out.stdout))
-        assert listed == due_today, (listed, due_today)
-        due_json = summary(wall_times(tracker_command("due", "--json"), args.runs, env))
-        query = time_count_query(env)
-        anki = None
-        if not args.no_anki:
-            python = anki_python(args.anki_python)
-            if python:
-                anki = time_anki(python, args.cards, tmp)
-    document = {
-        "cards": args.cards,
-        "logs": args.logs,
-        "due_today": due_today,
-        "build_s": round(build_s, 2),
-        "tracker_due_json": due_json,
-        **query,
-        "anki": anki,
-    }
-    print(f"tracker due --json (whole process, {listed:,} cards printed)  "
-          f"median {due_json['median_s']:.3f} s")  # fmt: skip
-    count_ms = query["count_query"]["median_s"] * 1000
-    print(f"due count query (in-process)                  median {count_ms:.2f} ms")
-    list_ms = query["list_due_in_process"]["median_s"] * 1000
-    print(f"list_due with prompts (in-process)            median {list_ms:.1f} ms")
-    if anki:
-        sched_ms = anki["sched_counts_time"]["median_s"] * 1000
-        find_ms = anki["find_cards_time"]["median_s"] * 1000
-        ratio = round(query["count_query"]["median_s"] / anki["sched_counts_time"]["median_s"], 3)
-        document["ratio_count_vs_anki_sched"] = ratio
-        document["ratio_count_vs_anki_search"] = round(
-            query["count_query"]["median_s"] / anki["find_cards_time"]["median_s"], 3
-        )
-        print(f"anki col.sched.counts() {anki['sched_counts']}          median {sched_ms:.2f} ms")
-        print(f"anki find_cards('is:due') -> {anki['find_cards_is_due']:,}       "
-              f"median {find_ms:.2f} ms")  # fmt: skip
-        print(f"ratio tracker count / anki sched.counts: {ratio}x "
-              f"(/ find_cards: {document['ratio_count_vs_anki_search']}x)")  # fmt: skip
+def run(ctx: Context) -> Iterator[Figure]:
+    base_cards = ctx.size(1000, 50)
+    envs, labels, expected = {}, {}, {}
+    for scale in SCALES if not ctx.quick else SCALES[:2]:
+        cards, logs = base_cards * scale, base_cards * scale * 10
+        env = tracker_env(ctx.tmp, f"x{scale}", now=NOW.isoformat())
+        init(env)
+        expected[scale] = build(Path(env["TRACKER_DB"]), cards, logs)
+        envs[scale], labels[scale] = env, f"{scale}x ({cards:,} cards, {logs:,} logs)"
+    top = max(envs)
+    listing = {s: Process(tracker_command("due", "--json"), e) for s, e in envs.items()}
+    listing[top]()
+    listed = len(json.loads(listing[top].last_stdout))
+    if listed != expected[top]:
+        raise AssertionError(f"due listed {listed} cards, {expected[top]} are due")
+    actions = {f"due {s}": p for s, p in listing.items()}
+    actions |= {f"status {s}": Process(tracker_command("status", "--json"), e)
+                for s, e in envs.items()}  # fmt: skip
+    count, close = count_query(envs[top])
+    actions["count"] = count
+    python = None if ctx.quick else anki_python(ctx)
+    anki_inner: list[float] = []
+    if python:
+        collection = ctx.tmp / "anki.anki2"
+        made = subprocess.run(
+            [python, "-c", ANKI_SCRIPT, str(base_cards * top), str(DUE_SHARE), str(collection)],
+            capture_output=True, text=True, timeout=1800, check=True,
+        )  # fmt: skip
+        ctx.log(f"anki collection: {made.stdout.strip()}")
+        anki = Process([python, "-c", ANKI_COUNT, str(collection)])
+
+        def anki_count() -> None:
+            anki_inner.append(json.loads(anki())["s"])
+
+        actions["anki"] = anki_count
+    try:
+        t = interleave(actions, runs=ctx.runs_for(7), warmup=ctx.warmups())
+    finally:
+        close()
+    for scale in envs:
+        yield plain(f"due --json at {labels[scale]}", t[f"due {scale}"],
+                    note=f"{expected[scale]:,} due cards printed")  # fmt: skip
+    for scale in envs:
+        yield plain(f"due count (status --json) at {labels[scale]}", t[f"status {scale}"])
+    if python:
+        anki_peer = "anki: open collection + sched.counts() (process)"
+        yield compared(f"due count, whole process, {top}x (status --json)",
+                       t[f"status {top}"], anki_peer, t["anki"])  # fmt: skip
+        yield compared(f"due count query in-process, {top}x", t["count"],
+                       "anki sched.counts() in-process", anki_inner,
+                       note="Anki stops counting at its 9,999 review limit")  # fmt: skip
     else:
-        print("anki: not measured")
-    path = save("due", document)
-    print(f"saved to {path}")
-
-
-if __name__ == "__main__":
-    main()
+        yield plain(f"due count query in-process, {top}x", t["count"],
+                    note="anki not measured (quick run or not installable)")  # fmt: skip

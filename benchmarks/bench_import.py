@@ -1,44 +1,32 @@
-"""How well the importer repairs damaged Korean, next to ftfy alone, and how fast it imports.
-
-Run: .venv/bin/python benchmarks/bench_import.py [--posts 1000] [--runs 3]
+"""`tracker import posts` on a journal of 1,000 damaged posts, and how well the repair reads Korean.
 
 1. Recovery. Every text in benchmarks/data/korean/ (17 passages written for
-   this benchmark: a study journal, a recipe, travel, history, sport,
-   science, an office memo, economics, a story, health, programming, seasons,
-   a letter, news, a chat, a review, a lecture; about 5,700 Hangul syllables)
-   and the two sample posts are damaged exactly as the broken export did
-   (tracker.importers.repair.damage), then repaired as one journal. Reported:
-   Korean words right (whitespace-separated words with Hangul, compared in
-   place), syllables right, and the same for ftfy.fix_text alone (words found
-   in order: ftfy changes lengths, so its words are aligned with difflib).
-2. Speed. A journal of N posts (default 1,000) in the study helper's format,
-   each with a Korean paragraph drawn from the passages, damaged, imported by
-   the tracker console script into a fresh database (one whole process), then
-   imported again (everything already there). Medians of --runs runs.
+   this benchmark, about 5,700 Hangul syllables) and the two sample posts are
+   damaged exactly as the broken export did (tracker.importers.repair.damage),
+   then repaired as one journal. Reported: Korean words right (whitespace-
+   separated words with Hangul, compared in place), and the same for
+   ftfy.fix_text alone (its words aligned with difflib: ftfy changes lengths).
+2. Speed. A journal of 1,000 posts in the study helper's format, each with a
+   Korean paragraph drawn from the passages, damaged, imported by the console
+   script into a fresh database (one whole process), then imported again
+   (everything already there): the two alternate, run by run.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import os
-import platform
 import re
-import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.harness import ROOT, Context, Figure, Process, interleave, plain, tracker_command
+from benchmarks.workspace import init, tracker_env
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from timing import save, summary, tracker_command  # noqa: E402
-
-from tracker.importers.repair import damage, repair_journal  # noqa: E402
-
 CORPUS = HERE / "data" / "korean"
-SAMPLES = HERE.parent / "tests" / "data" / "journal_samples"
+SAMPLES = ROOT / "tests" / "data" / "journal_samples"
 HANGUL = re.compile("[\uac00-\ud7a3]")
 FOCUS = [  # (title, depth) of lessons the curriculum has, in study order
     ("Attention Mechanism", 1),
@@ -95,6 +83,8 @@ def ftfy_words(clean: str, fixed: str) -> tuple[int, int]:
 
 def recovery(texts: list[str]) -> dict[str, float | int]:
     import ftfy
+
+    from tracker.importers.repair import damage, repair_journal
 
     damaged = [damage(t) for t in texts]
     start = time.perf_counter()
@@ -175,6 +165,8 @@ def journal_post(
 
 
 def build_journal(folder: Path, posts: int) -> int:
+    from tracker.importers.repair import damage
+
     pool = sentences()
     history: list[tuple[date, str, int]] = []
     day = date(2023, 1, 2)
@@ -189,65 +181,36 @@ def build_journal(folder: Path, posts: int) -> int:
     return syllables
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    import subprocess
+def run(ctx: Context) -> Iterator[Figure]:
+    for name, pattern, folder in (("corpus", "*.md", CORPUS), ("samples", "*.clean.md", SAMPLES)):
+        texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob(pattern))]
+        row = recovery(texts)
+        note = f"{row['korean_words']:,} Korean words, {row['syllables']:,} syllables"
+        yield plain(f"repair: Korean words right ({name})", [row["words_right"] * 100],
+                    unit="%", note=note)  # fmt: skip
+        yield plain(f"ftfy alone: Korean words right ({name})",
+                    [row["ftfy_words_right"] * 100], unit="%", note=note)  # fmt: skip
+    posts = ctx.size(1000, 10)
+    journal = ctx.tmp / "journal"
+    journal.mkdir()
+    syllables = build_journal(journal, posts)
+    runs = iter(range(1_000))
+    env: dict[str, str] = {}
+    importing = tracker_command("import", "posts", str(journal))
 
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **env})
-    return time.perf_counter() - start
+    def first() -> None:
+        env.clear()
+        env.update(tracker_env(ctx.tmp, f"run{next(runs)}", now="2030-01-01T12:00"))
+        init(env)  # not timed: the clock stops before, see below
+        started.append(time.perf_counter())
+        Process(importing, env)()
+        finished.append(time.perf_counter())
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-
-    corpus = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.md"))]
-    samples = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.clean.md"))]
-    figures = {"corpus": recovery(corpus), "samples": recovery(samples)}
-    for name, row in figures.items():
-        print(
-            f"{name}: {row['korean_words']} Korean words ({row['syllables']} syllables): "
-            f"{row['words_right']:.1%} words right ({row['syllables_right']:.2%} syllables), "
-            f"ftfy alone {row['ftfy_words_right']:.1%}; {row['characters_repaired']} characters "
-            f"repaired, {row['guessed']} flagged as guesses, {row['wrong_characters']} wrong "
-            f"({row['wrong_and_flagged_as_guess']} of them flagged)"
-        )
-
-    first, again = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        journal = Path(tmp) / "journal"
-        journal.mkdir()
-        syllables = build_journal(journal, args.posts)
-        config = Path(tmp) / "config.toml"
-        config.write_text('timezone = "UTC"\n', encoding="utf-8")
-        for run in range(args.runs):
-            env = {
-                "TRACKER_DB": str(Path(tmp) / f"run{run}.db"),
-                "TRACKER_CONFIG": str(config),
-                "TRACKER_NOW": "2030-01-01T12:00",
-            }
-            timed(tracker_command("init"), env)
-            first.append(timed(tracker_command("import", "posts", str(journal)), env))
-            again.append(timed(tracker_command("import", "posts", str(journal)), env))
-    figures["journal"] = {
-        "posts": args.posts,
-        "hangul_syllables": syllables,
-        "import": summary(first),
-        "reimport": summary(again),
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
-    }
-    print(
-        f"tracker import posts, {args.posts} damaged posts ({syllables} Hangul syllables): "
-        f"median {summary(first)['median_s']:.2f} s; again (all already there) "
-        f"{summary(again)['median_s']:.2f} s ({args.runs} runs)"
-    )
-    print(f"saved {save('import', figures)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    started: list[float] = []
+    finished: list[float] = []
+    t = interleave({"first": first, "again": lambda: Process(importing, dict(env))()},
+                   runs=ctx.runs_for(3), warmup=ctx.warmups())  # fmt: skip
+    measured = [b - a for a, b in zip(started, finished, strict=True)][-len(t["first"]) :]
+    note = f"{posts:,} damaged posts, {syllables:,} Hangul syllables"
+    yield plain(f"import posts ({posts:,} posts, fresh database)", measured, note=note)
+    yield plain(f"import posts again ({posts:,} posts, all already there)", t["again"])

@@ -1,38 +1,36 @@
-"""`tracker optimize` on 20,000 synthetic reviews: whole command, and where the time goes.
-
-Run: .venv/bin/python benchmarks/bench_optimize.py [--reviews 20000] [--runs 1]
+"""`tracker optimize --dry-run --json` on 20,000 synthetic reviews, as a whole process.
 
 The reviews come from a simulated learner whose memory follows FSRS with
-parameters other than the defaults (so the fit has something to find), each
-card scheduled by the default scheduler over a year. They are bulk-inserted
-into a fresh tracker database; then `tracker optimize --dry-run --json` is
-timed as a whole process (it pays for importing torch), and in-process the
-parts: the usable-review count, fsrs' optimizer, and the two log losses.
+parameters other than the defaults (so the fit has something to find), each card
+scheduled by the default scheduler over a year, bulk-inserted into a fresh
+database. The command pays for importing torch and fitting with fsrs' optimizer;
+its runs alternate with ``python -c "import torch"`` (a floor, no goal).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import random
 import sqlite3
-import subprocess
-import sys
-import tempfile
-import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import save, summary, tracker_command, wall_times  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.harness import (
+    Context,
+    Figure,
+    Process,
+    compared,
+    interleave,
+    python_command,
+    tracker_command,
+)
+from benchmarks.workspace import init, tracker_env
 
 
 def synthetic_reviews(target: int, seed: int = 7) -> list[tuple[int, int, datetime, int]]:
     """(card, rating, instant, duration_ms) until at least ``target`` reviews, whole cards."""
+    import random
+
     import fsrs
 
     rng = random.Random(seed)
@@ -95,75 +93,17 @@ def insert(db: Path, reviews: list[tuple[int, int, datetime, int]]) -> None:
         conn.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--reviews", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args()
-    import torch
-
-    from tracker.optimizer import (
-        LoggedReview,
-        fit_parameters,
-        log_loss,
-        optimizable_reviews,
-    )
-    from tracker.scheduling import default_parameters
-
-    reviews = synthetic_reviews(args.reviews)
-    logged = [LoggedReview(*r) for r in reviews]
-    usable = optimizable_reviews(logged)
+def run(ctx: Context) -> Iterator[Figure]:
+    reviews = synthetic_reviews(ctx.size(20_000, 1_000))
     cards = len({r[0] for r in reviews})
-    print(f"{len(reviews):,} synthetic reviews of {cards:,} cards ({usable:,} usable)")
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        config = tmp / "c.toml"
-        config.write_text('timezone = "UTC"\n')
-        env = {"TRACKER_DB": str(tmp / "bench.db"), "TRACKER_CONFIG": str(config)}
-        wall_times(tracker_command("init"), 1, env)
-        insert(tmp / "bench.db", reviews)
-        command = tracker_command("optimize", "--dry-run", "--json")
-        times = []
-        for _ in range(args.runs):
-            begin = time.perf_counter()
-            out = subprocess.run(command, capture_output=True, text=True, check=True,
-                                 env={**os.environ, **env})  # fmt: skip
-            times.append(time.perf_counter() - begin)
-        result = json.loads(out.stdout)
-        whole = summary(times)
-
-    begin = time.perf_counter()
-    optimizable_reviews(logged)
-    count_s = time.perf_counter() - begin
-    begin = time.perf_counter()
-    fitted = fit_parameters(logged)
-    fit_s = time.perf_counter() - begin
-    begin = time.perf_counter()
-    before, after = log_loss(logged, default_parameters()), log_loss(logged, fitted)
-    loss_s = time.perf_counter() - begin
-    document = {
-        "reviews": len(reviews),
-        "cards": cards,
-        "usable": usable,
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "tracker_optimize_dry_run": whole,
-        "count_s": round(count_s, 4),
-        "fit_s": round(fit_s, 2),
-        "log_losses_s": round(loss_s, 2),
-        "log_loss_before": before,
-        "log_loss_after": after,
-        "cli_log_loss_after": result["log_loss_after"],
-    }
-    print(f"usable-review count   {count_s * 1000:.1f} ms")
-    print(f"fsrs optimizer fit    {fit_s:.1f} s  (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads)")  # fmt: skip
-    print(f"two log losses        {loss_s:.2f} s   before {before:.4f} -> after {after:.4f}")
-    print(f"tracker optimize --dry-run --json (whole process) median {whole['median_s']:.1f} s "
-          f"({args.runs} run(s))")  # fmt: skip
-    path = save("optimize", document)
-    print(f"saved to {path}")
-
-
-if __name__ == "__main__":
-    main()
+    env = tracker_env(ctx.tmp, "optimize")
+    init(env)
+    insert(Path(env["TRACKER_DB"]), reviews)
+    optimize = Process(tracker_command("optimize", "--dry-run", "--json"), env)
+    torch = Process(python_command("import torch"), env)
+    t = interleave({"optimize": optimize, "torch": torch}, runs=ctx.runs_for(2), warmup=0)
+    result = json.loads(optimize.last_stdout)
+    note = (f"{len(reviews):,} reviews of {cards:,} cards; log loss "
+            f"{result.get('log_loss_before')} -> {result.get('log_loss_after')}")  # fmt: skip
+    yield compared(f"optimize --dry-run ({len(reviews):,} reviews)", t["optimize"],
+                   'python -c "import torch"', t["torch"], note=note)  # fmt: skip

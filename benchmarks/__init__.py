@@ -1,0 +1,1 @@
+"""The benchmarks: `python -m benchmarks [NAME...] [--quick] [--show]` (__main__, harness)."""
