@@ -268,7 +268,7 @@ def test_a_full_disk(free_kib: int, template: Path, tmp_path: Path) -> None:
         refused = COMMANDS if free_kib == 0 else WRITERS
         assert_refused(results, refused, FULL)
         for name in refused:
-            match = FULL.fullmatch(results[name].stderr.strip())
+            match = FULL.fullmatch(results[name].stderr.strip().splitlines()[-1])
             assert (match["db"], match["dir"]) == (str(db), str(disk))
         if free_kib:
             assert_answered(results, READERS)
